@@ -1,0 +1,205 @@
+"""The dispatcher: one event loop for every socket and task of the server.
+
+This is the counterpart of the Barracuda Socket Event Dispatcher (SoDisp).
+It runs on the thread that called :func:`run`; asyncio on CPython and
+MicroPython's asyncio on boards do the polling (one poller for all sockets),
+see ``port``.  This module adds what the seed's socket library keeps around
+that loop:
+
+- which task owns which socket (``getsock()``, ``owner()``);
+- the registry of live sockets, so that stopping the server wakes every
+  suspended or disabled cosocket with :class:`~remora.errors.Shutdown`;
+- a guard around every task, so a task that raises is logged and its socket
+  closed while the server keeps running;
+- the check that refuses a blocking call on the dispatcher thread.
+"""
+
+from . import port
+from .errors import DispatcherBlocked, Shutdown
+
+try:
+    from typing import Any, Awaitable, Callable, Dict, List, Optional
+except ImportError:
+    pass
+
+_state = {"thread": None, "stopping": False, "stop_event": None}
+# Live sockets that tasks may be waiting on, keyed by id; guarded by _lock
+# because worker threads create sockets too.
+_sockets = {}  # type: Dict[int, Any]
+# Task -> the socket bound to it (the seed's "cosocket" pairing).
+_bound = {}  # type: Dict[Any, Any]
+_lock = port.allocate_lock()
+
+
+def on_dispatcher() -> bool:
+    """True when called on the dispatcher thread (inside a task or callback)."""
+    return _state["thread"] == port.get_ident()
+
+
+def refuse_on_dispatcher(what: str) -> None:
+    """Raise DispatcherBlocked when a blocking call is made on the dispatcher."""
+    if _state["thread"] == port.get_ident():
+        raise DispatcherBlocked(
+            what + " blocks; on the dispatcher use the awaitable form in a task, "
+            "or run it on the worker pool"
+        )
+
+
+def running() -> bool:
+    return _state["thread"] is not None and not _state["stopping"]
+
+
+def stopping() -> bool:
+    return bool(_state["stopping"])
+
+
+def register(sock: "Any") -> None:
+    with _lock:
+        _sockets[id(sock)] = sock
+
+
+def unregister(sock: "Any") -> None:
+    with _lock:
+        _sockets.pop(id(sock), None)
+
+
+def open_sockets() -> int:
+    """How many sockets are registered (listeners included)."""
+    return len(_sockets)
+
+
+def log_exception(exc: BaseException, what: str) -> None:
+    print("remora: " + what + ":", repr(exc))
+    port.print_exception(exc)
+
+
+def getsock() -> "Any":
+    """The socket bound to the current task, or None (seed: ba.socket.getsock)."""
+    task = port.current_task()
+    if task is None:
+        return None
+    return _bound.get(task)
+
+
+async def _guard(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
+    # Every bound task runs inside this guard: a task that raises must not
+    # take the dispatcher (or anything else) down with it.
+    try:
+        await fn(sock, *args)
+    except Shutdown:
+        pass
+    except MemoryError as exc:
+        # The allocation failed in this connection's task only; closing the
+        # socket returns its buffers and the server serves everyone else.
+        port.collect()
+        print("remora: out of memory in a task; closing its socket")
+        del exc
+    except Exception as exc:
+        log_exception(exc, "task failed")
+    finally:
+        task = port.current_task()
+        _bound.pop(task, None)
+        if sock is not None:
+            if sock._task is task:
+                sock._task = None
+            sock.close()
+
+
+def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> "Any":
+    """Start fn(sock, *args) as a task bound to sock.  Dispatcher thread only."""
+    task = port.create_task(_guard(sock, fn, args))
+    if sock is not None:
+        sock._task = task
+        _bound[task] = sock
+    return task
+
+
+def spawn(coro: "Any") -> "Any":
+    """Start a task that owns no socket, logging anything it raises."""
+    return port.create_task(_guard(None, _await, (coro,)))
+
+
+async def _await(_sock: "Any", coro: "Any") -> None:
+    await coro
+
+
+def call_soon_threadsafe(fn: "Callable[..., Any]", *args: "Any") -> None:
+    port.call_soon_threadsafe(fn, *args)
+
+
+def _shutdown_sockets() -> None:
+    with _lock:
+        socks = list(_sockets.values())
+    for sock in socks:
+        sock._abort(Shutdown("server shutting down"))
+
+
+def stop() -> None:
+    """Stop the server; callable from any thread or task.
+
+    Every suspended or disabled cosocket wakes with Shutdown, every socket
+    closes, the worker pool stops, and run() returns.
+    """
+    if on_dispatcher():
+        _begin_stop()
+    elif _state["thread"] is not None:
+        port.call_soon_threadsafe(_begin_stop)
+
+
+def _begin_stop() -> None:
+    if _state["stopping"]:
+        return
+    _state["stopping"] = True
+    _shutdown_sockets()
+    event = _state["stop_event"]
+    if event is not None:
+        event.set()
+
+
+async def wait_stopped() -> None:
+    """Suspend until the server stops (for a main that only sets things up)."""
+    event = _state["stop_event"]
+    if event is not None:
+        await event.wait()
+
+
+def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
+    """Run main(*args) on the dispatcher; return when it ends or stop() is called.
+
+    When main returns, the server stops: sockets still open are closed and
+    their tasks woken with Shutdown.  A main that only starts tasks ends with
+    ``await remora.wait_stopped()``.
+    """
+    result = [None]
+
+    async def root() -> None:
+        event = port.Event()
+        _state["stop_event"] = event
+        _state["stopping"] = False
+
+        async def body() -> None:
+            try:
+                result[0] = await main(*args)
+            finally:
+                _begin_stop()
+
+        port.create_task(_guard(None, _await, (body(),)))
+        await event.wait()
+        # Let the tasks woken by the shutdown see their Shutdown error and
+        # finish before the loop goes away.
+        for _ in range(3):
+            await port.sleep_ms(0)
+        from . import pool
+
+        pool.shutdown()
+
+    _state["thread"] = port.get_ident()
+    try:
+        port.run(root())
+    finally:
+        _state["thread"] = None
+        _state["stop_event"] = None
+        _bound.clear()
+        with _lock:
+            _sockets.clear()
+    return result[0]

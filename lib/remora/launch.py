@@ -1,0 +1,45 @@
+"""Run a remora program: ``python -m remora.launch [--board NAME] [--path DIR] MODULE [args]``.
+
+The ``remora run`` command builds this command line for either runtime.
+The board profile comes from the module ``remora_board`` on the path (a
+compiled copy of ``boards/NAME.py``); the program is the module MODULE,
+which defines ``async def main(args)``; args are the remaining strings.
+"""
+
+import sys
+
+
+def _parse(argv):
+    board = None
+    i = 0
+    while i < len(argv) and argv[i].startswith("--"):
+        if argv[i] == "--board":
+            board = argv[i + 1]
+        elif argv[i] == "--path":
+            sys.path.insert(0, argv[i + 1])
+        i += 2
+    return board, argv[i], argv[i + 1 :]
+
+
+def main(argv):
+    board, module_name, args = _parse(argv)
+    from . import profile
+
+    try:
+        import remora_board
+
+        profile.use(remora_board.PROFILE)
+    except ImportError:
+        if board is not None:
+            print("remora: no profile for board", board)
+    module = __import__(module_name)
+    from . import dispatcher
+
+    try:
+        dispatcher.run(module.main, args)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

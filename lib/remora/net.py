@@ -1,0 +1,210 @@
+"""Opening sockets: connect, listen and accept, UDP, unconnected cosockets.
+
+The seed's ``ba.socket.connect``, ``ba.socket.bind``, ``sock:accept``,
+``ba.socket.udpcon`` and ``ba.socket.event``.  Every socket is non-blocking
+underneath, so the same object can be used by a worker thread (which blocks
+in poll) and by a task (which suspends on the dispatcher's poller).
+"""
+
+import socket
+
+from . import dispatcher, port, profile
+from .errors import CannotConnect, CannotResolve, Timeout, WrongMode
+from .sock import CLOSED, CONNECTED, CONNECTING, COSOCKET, LISTENING, UNCONNECTED, Socket
+
+try:
+    from typing import Any, Awaitable, Callable, Optional
+except ImportError:
+    pass
+
+_EMFILE = 24
+_ENFILE = 23
+
+
+def _lookup(host: str, port_number: int, udp: bool) -> "Any":
+    try:
+        return port.getaddrinfo(host, port_number, udp)
+    except Exception:  # gaierror on CPython, OSError(-2) on MicroPython
+        raise CannotResolve("cannot resolve " + host)
+
+
+def _start_connect(family: int, addr: "Any") -> "Any":
+    raw = socket.socket(family, socket.SOCK_STREAM)
+    raw.setblocking(False)
+    try:
+        raw.connect(addr)
+    except OSError as exc:
+        code = port.errno_of(exc)
+        if code != port.EINPROGRESS and not port.would_block(exc):
+            raw.close()
+            raise CannotConnect("cannot connect", code)
+    return raw
+
+
+def _finish_connect(raw: "Any", addr: "Any") -> bool:
+    code = port.connect_error(raw, addr)
+    if code == port.EINPROGRESS:
+        return False
+    if code:
+        raw.close()
+        raise CannotConnect("cannot connect", code)
+    port.no_delay(raw)
+    return True
+
+
+def connect(host: str, port_number: int, timeout_ms: "Optional[int]" = None) -> Socket:
+    """Blocking connect, for worker threads (seed: ba.socket.connect in a page).
+
+    Returns a connected Socket in blocking mode.  Raises CannotResolve,
+    CannotConnect or Timeout; on the dispatcher thread it raises
+    DispatcherBlocked (a task uses ``await remora.Socket().connect(...)``).
+    """
+    dispatcher.refuse_on_dispatcher("remora.connect()")
+    if timeout_ms is None:
+        timeout_ms = profile.get("connect_timeout_ms")
+    family, addr = _lookup(host, port_number, False)
+    raw = _start_connect(family, addr)
+    deadline = port.ticks_add(port.ticks_ms(), timeout_ms)
+    while True:
+        left = max(0, port.ticks_diff(deadline, port.ticks_ms()))
+        if not port.poll_wait(raw, True, left):
+            raw.close()
+            raise Timeout("connect timeout")
+        if _finish_connect(raw, addr):
+            return Socket(raw, CONNECTED)
+
+
+async def connect_in_task(
+    sock: Socket, host: str, port_number: int, timeout_ms: "Optional[int]"
+) -> Socket:
+    if sock._state != UNCONNECTED:
+        raise WrongMode("a task's socket connects once")
+    if timeout_ms is None:
+        timeout_ms = profile.get("connect_timeout_ms")
+    try:
+        family, addr = await port.resolve(host, port_number, False)
+    except Exception:
+        raise CannotResolve("cannot resolve " + host)
+    raw = _start_connect(family, addr)
+    sock._adopt(raw, CONNECTING)
+    dispatcher.register(sock)
+    deadline = port.ticks_add(port.ticks_ms(), timeout_ms)
+    try:
+        while True:
+            left = max(0, port.ticks_diff(deadline, port.ticks_ms()))
+            ready = await port.wait_io(raw, True, left)
+            if sock._error is not None:
+                raise sock._error
+            if sock._state == CLOSED:
+                raise CannotConnect("closed while connecting")
+            if not ready:
+                raise Timeout("connect timeout")
+            if _finish_connect(raw, addr):
+                break
+    except BaseException:
+        sock._close_now()
+        raise
+    sock._adopt(raw, CONNECTED)
+    return sock
+
+
+def listen(sock: Socket, host: str, port_number: int, backlog: "Optional[int]") -> Socket:
+    if sock._state != UNCONNECTED:
+        raise WrongMode("only an unconnected socket can listen")
+    family, addr = _lookup(host, port_number, False)
+    raw = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        port.reuse_address(raw)
+        raw.bind(addr)
+        raw.listen(backlog or profile.get("backlog"))
+        raw.setblocking(False)
+    except OSError:
+        raw.close()
+        raise
+    sock._s = raw
+    sock._state = LISTENING
+    dispatcher.register(sock)
+    return sock
+
+
+def bind(port_number: int, host: str = "0.0.0.0", backlog: "Optional[int]" = None) -> Socket:
+    """A listening socket (seed: ba.socket.bind); accept in a task."""
+    return listen(Socket(), host, port_number, backlog)
+
+
+async def accept(listener: Socket, timeout_ms: "Optional[int]" = None) -> Socket:
+    """The next connection as a Socket in blocking mode (connected).
+
+    Raises Shutdown when the server stops, Timeout after timeout_ms.  A
+    connection that cannot get memory is closed at once and accepting goes
+    on: one MemoryError never stops the listener.
+    """
+    if listener._state != LISTENING:
+        raise WrongMode("accept needs a listening socket")
+    deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
+    while True:
+        raw = listener._usable()
+        if raw is None:
+            raise WrongMode("listener closed")
+        try:
+            conn, peer = raw.accept()
+        except OSError as exc:
+            code = port.errno_of(exc)
+            if code == _EMFILE or code == _ENFILE:
+                # Out of descriptors: the backlog stays readable, so waiting
+                # on the poller would spin.  Back off, then try again.
+                await port.sleep_ms(100)
+                continue
+            if not port.would_block(exc):
+                raise
+            left = None if deadline is None else max(0, port.ticks_diff(deadline, port.ticks_ms()))
+            if not await port.wait_io(raw, False, left):
+                raise Timeout("accept timeout")
+            continue
+        except MemoryError:
+            port.collect()
+            await port.sleep_ms(10)
+            continue
+        try:
+            conn.setblocking(False)
+            port.no_delay(conn)
+            sock = Socket(conn, CONNECTED)
+            sock.peer = peer
+            return sock
+        except MemoryError:
+            conn.close()
+            conn = None
+            port.collect()
+
+
+def udpcon(host: str, port_number: int) -> Socket:
+    """A connected UDP socket (seed: ba.socket.udpcon).
+
+    ``read(ms)`` returns one datagram; ``write(data)`` sends one.  Works on a
+    worker thread (blocking) and in a task (``await``).
+    """
+    family, addr = _lookup(host, port_number, True)
+    raw = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        raw.connect(addr)
+        raw.setblocking(False)
+    except OSError:
+        raw.close()
+        raise
+    return Socket(raw, CONNECTED, udp=True)
+
+
+def event(fn: "Callable[..., Awaitable[Any]]", *args: "Any") -> Socket:
+    """Start fn(sock, *args) as a task bound to a new unconnected cosocket.
+
+    The seed's ba.socket.event.  The task's first socket call is
+    ``await sock.connect(host, port)`` or ``sock.bind(port)``; until then it
+    may call ``read(ms)`` (a sleep) and ``disable()``.
+    """
+    sock = Socket()
+    sock._mode = COSOCKET
+    if dispatcher.on_dispatcher():
+        sock._bind(fn, args)
+    else:
+        dispatcher.call_soon_threadsafe(sock._bind, fn, args)
+    return sock

@@ -1,0 +1,162 @@
+"""The worker pool: blocking work off the dispatcher (seed: ba.thread.run).
+
+A fixed number of threads (``workers`` in the board profile, started on
+first use) take jobs from a bounded queue (``pool_queue``).  Pages and
+blocking sockets run here.  A full queue refuses the job instead of growing:
+``run`` returns False and ``call`` raises QueueFull, which the HTTP server
+turns into 503.
+
+Threads are ``_thread`` on MicroPython and ``threading`` on CPython.  The
+MicroPython unix port has no GIL, so every shared list here is touched only
+under the pool's lock, and results go back to the dispatcher through
+``port.call_soon_threadsafe``.
+"""
+
+from . import dispatcher, port, profile
+from .errors import QueueFull
+
+try:
+    from typing import Any, Callable, List, Optional
+except ImportError:
+    pass
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.wake = port.allocate_lock()
+        self.wake.acquire()  # held: the worker blocks on it while idle
+        self.job = None  # type: Any
+
+
+class Pool:
+    def __init__(self, workers: int, queue_max: int, stack_bytes: int = 0) -> None:
+        self.workers = workers
+        self.queue_max = queue_max
+        self.stack_bytes = stack_bytes
+        self._lock = port.allocate_lock()
+        self._jobs = []  # type: List[Any]
+        self._idle = []  # type: List[_Worker]
+        self._started = 0
+        self._busy = 0
+        self._stopping = False
+
+    def run(self, fn: "Callable[..., Any]", *args: "Any") -> bool:
+        """Queue fn(*args) for a worker thread.  False when the queue is full."""
+        job = (fn, args)
+        start = False
+        with self._lock:
+            if self._stopping:
+                return False
+            if self._idle:
+                worker = self._idle.pop()
+                worker.job = job
+                self._busy += 1
+                worker.wake.release()
+                return True
+            if self._started < self.workers:
+                self._started += 1
+                self._busy += 1
+                worker = _Worker()
+                worker.job = job
+                start = True
+            elif len(self._jobs) >= self.queue_max:
+                return False
+            else:
+                self._jobs.append(job)
+                return True
+        if start:
+            try:
+                port.start_thread(self._loop, (worker,), self.stack_bytes)
+            except (OSError, MemoryError, RuntimeError):
+                with self._lock:
+                    self._started -= 1
+                    self._busy -= 1
+                return False
+        return True
+
+    async def call(self, fn: "Callable[..., Any]", *args: "Any") -> "Any":
+        """Run fn(*args) on a worker thread and suspend the task until it ends.
+
+        Returns its result or raises its exception; raises QueueFull when the
+        pool's queue is full.
+        """
+        done = port.Event()
+        outcome = [None, None]  # type: List[Any]
+
+        def job() -> None:
+            try:
+                outcome[0] = fn(*args)
+            except BaseException as exc:  # handed back to the awaiting task
+                outcome[1] = exc
+            port.call_soon_threadsafe(done.set)
+
+        if not self.run(job):
+            raise QueueFull(len(self._jobs))
+        await done.wait()
+        if outcome[1] is not None:
+            raise outcome[1]
+        return outcome[0]
+
+    def _loop(self, worker: _Worker) -> None:
+        job = worker.job
+        while job is not None:
+            try:
+                job[0](*job[1])
+            except Exception as exc:
+                dispatcher.log_exception(exc, "worker job failed")
+            job = None
+            with self._lock:
+                if self._jobs:
+                    job = self._jobs.pop(0)
+                    continue
+                self._busy -= 1
+                if self._stopping:
+                    self._started -= 1
+                    return
+                worker.job = None
+                self._idle.append(worker)
+            worker.wake.acquire()  # sleep until run() hands us a job
+            job = worker.job
+
+    def shutdown(self) -> None:
+        """Refuse new jobs and let idle workers exit; running jobs finish."""
+        with self._lock:
+            self._stopping = True
+            self._jobs = []
+            idle = self._idle
+            self._idle = []
+        for worker in idle:
+            worker.job = None
+            worker.wake.release()
+
+    def stats(self) -> "dict":
+        return {"workers": self._started, "busy": self._busy, "queued": len(self._jobs)}
+
+
+_default = [None]  # type: List[Optional[Pool]]
+
+
+def default() -> Pool:
+    """The server's pool, sized by the board profile, created on first use."""
+    pool = _default[0]
+    if pool is None or pool._stopping:
+        pool = Pool(profile.get("workers"), profile.get("pool_queue"), profile.get("thread_stack"))
+        _default[0] = pool
+    return pool
+
+
+def run(fn: "Callable[..., Any]", *args: "Any") -> bool:
+    """Run fn(*args) on the default pool (seed: ba.thread.run); False when full."""
+    return default().run(fn, *args)
+
+
+async def call(fn: "Callable[..., Any]", *args: "Any") -> "Any":
+    """Await fn(*args) run on the default pool."""
+    return await default().call(fn, *args)
+
+
+def shutdown() -> None:
+    pool = _default[0]
+    if pool is not None:
+        pool.shutdown()
+        _default[0] = None

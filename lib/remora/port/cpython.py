@@ -1,0 +1,229 @@
+# CPython side of the port layer.  See port/__init__.py.
+#
+# The dispatcher is the asyncio event loop (epoll on Linux).  Readiness waits
+# are futures resolved by loop.add_reader/add_writer callbacks, so remora's
+# sockets stay plain non-blocking sockets on both runtimes.
+
+import asyncio
+import errno
+import os
+import select
+import socket
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Callable, Dict, Optional, Tuple
+
+RUNTIME = "cpython"
+
+
+def const(value: int) -> int:
+    return value
+
+
+def ticks_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+def ticks_diff(a: int, b: int) -> int:
+    return a - b
+
+
+def ticks_add(a: int, b: int) -> int:
+    return a + b
+
+
+async def sleep_ms(ms: int) -> None:
+    await asyncio.sleep(ms / 1000)
+
+
+get_ident = threading.get_ident
+allocate_lock = threading.Lock
+Event = asyncio.Event
+CancelledError = asyncio.CancelledError
+EINPROGRESS = errno.EINPROGRESS
+_WOULD_BLOCK = (errno.EAGAIN, errno.EWOULDBLOCK)
+
+
+def errno_of(exc: BaseException) -> int:
+    code = getattr(exc, "errno", None)
+    return code if isinstance(code, int) else 0
+
+
+def would_block(exc: BaseException) -> bool:
+    return errno_of(exc) in _WOULD_BLOCK
+
+
+def print_exception(exc: BaseException, file: Any = sys.stderr) -> None:
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
+
+
+def start_thread(fn: Callable[..., Any], args: tuple, stack_bytes: int = 0) -> None:
+    threading.Thread(target=fn, args=args, daemon=True).start()
+
+
+def heap() -> Tuple[Optional[int], Optional[int]]:
+    """CPython has no fixed heap: both figures are None."""
+    return None, None
+
+
+def collect() -> None:
+    pass
+
+
+def random_bytes(n: int) -> bytes:
+    return os.urandom(n)
+
+
+_loop: Optional[asyncio.AbstractEventLoop] = None
+_waiters: Dict[int, "asyncio.Future[bool]"] = {}
+
+
+def _resolve(fut: "asyncio.Future[bool]", value: bool) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+async def wait_io(sock: socket.socket, writing: bool, timeout_ms: Optional[int] = None) -> bool:
+    """Suspend until sock is readable (or writable).  False on timeout.
+
+    Waking early through wake_io also returns True: callers re-check their
+    own state after every wake-up.
+    """
+    loop = _loop
+    assert loop is not None
+    fd = sock.fileno()
+    key = fd * 2 + (1 if writing else 0)
+    fut: "asyncio.Future[bool]" = loop.create_future()
+    _waiters[key] = fut
+    if writing:
+        loop.add_writer(fd, _resolve, fut, True)
+    else:
+        loop.add_reader(fd, _resolve, fut, True)
+    timer = None
+    if timeout_ms is not None:
+        timer = loop.call_later(timeout_ms / 1000, _resolve, fut, False)
+    try:
+        return await fut
+    finally:
+        if writing:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+        if timer is not None:
+            timer.cancel()
+        if _waiters.get(key) is fut:
+            del _waiters[key]
+
+
+def wake_io(sock: socket.socket, writing: bool) -> None:
+    """Resume the task waiting on sock in one direction, if any."""
+    try:
+        fd = sock.fileno()
+    except OSError:
+        return
+    fut = _waiters.get(fd * 2 + (1 if writing else 0))
+    if fut is not None:
+        _resolve(fut, True)
+
+
+def forget_io(sock: socket.socket) -> None:
+    """Wake every waiter of sock and drop it from the poller (before close)."""
+    wake_io(sock, False)
+    wake_io(sock, True)
+    loop = _loop
+    if loop is not None and sock.fileno() >= 0:
+        loop.remove_reader(sock.fileno())
+        loop.remove_writer(sock.fileno())
+
+
+async def wait_event(event: asyncio.Event, timeout_ms: Optional[int]) -> bool:
+    """Wait for an asyncio.Event; False on timeout."""
+    if timeout_ms is None:
+        await event.wait()
+        return True
+    try:
+        await asyncio.wait_for(event.wait(), timeout_ms / 1000)
+        return True
+    except asyncio.TimeoutError:
+        return False
+
+
+def create_task(coro: Any) -> "asyncio.Task[Any]":
+    return asyncio.get_running_loop().create_task(coro)
+
+
+def current_task() -> Optional["asyncio.Task[Any]"]:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+def poll_wait(sock: socket.socket, writing: bool, timeout_ms: Optional[int]) -> bool:
+    p = select.poll()
+    p.register(sock, select.POLLOUT if writing else select.POLLIN)
+    return bool(p.poll(None if timeout_ms is None else timeout_ms))
+
+
+def getaddrinfo(host: str, port: int, udp: bool) -> Tuple[int, Any]:
+    kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
+    infos = socket.getaddrinfo(host, port, 0, kind)
+    for info in infos:
+        if info[0] == socket.AF_INET:
+            return info[0], info[-1]
+    return infos[0][0], infos[0][-1]
+
+
+async def resolve(host: str, port: int, udp: bool) -> Tuple[int, Any]:
+    """Resolve on the loop's resolver threads: never blocks the dispatcher."""
+    loop = asyncio.get_running_loop()
+    kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
+    infos = await loop.getaddrinfo(host, port, type=kind)
+    for info in infos:
+        if info[0] == socket.AF_INET:
+            return info[0], info[-1]
+    return infos[0][0], infos[0][-1]
+
+
+def connect_error(sock: socket.socket, addr: Any) -> int:
+    """0 once a non-blocking connect has completed, else its errno."""
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+
+
+def reuse_address(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+
+def call_soon_threadsafe(fn: Callable[..., Any], *args: Any) -> None:
+    """Run fn(*args) on the dispatcher soon; callable from any thread."""
+    loop = _loop
+    if loop is not None:
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # the loop has closed: the server is gone
+
+
+def run(main_coro: Any) -> Any:
+    """Run the dispatcher until main_coro finishes; return its result."""
+    global _loop
+
+    async def root() -> Any:
+        global _loop
+        _loop = asyncio.get_running_loop()
+        return await main_coro
+
+    try:
+        return asyncio.run(root())
+    finally:
+        _loop = None
+        _waiters.clear()
+
+
+def no_delay(sock: socket.socket) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass

@@ -1,0 +1,334 @@
+# MicroPython side of the port layer.  See port/__init__.py.
+#
+# The dispatcher is MicroPython's own asyncio: its IOQueue waits on one
+# select.poll object for every socket in the process.  We reach into
+# asyncio.core for three things the public API lacks: queueing the current
+# task on the poller (exactly what asyncio.stream does), waking a task parked
+# there early (close, shutdown, timeouts), and a correct IOQueue.remove.
+
+import errno
+import gc
+import os
+import select
+import socket
+import sys
+import time
+
+import _thread
+import asyncio
+from asyncio import core
+from micropython import const
+
+RUNTIME = "micropython"
+
+ticks_ms = time.ticks_ms
+ticks_diff = time.ticks_diff
+ticks_add = time.ticks_add
+sleep_ms = asyncio.sleep_ms
+get_ident = _thread.get_ident
+allocate_lock = _thread.allocate_lock
+Event = asyncio.Event
+CancelledError = asyncio.CancelledError
+
+_EISCONN = getattr(errno, "EISCONN", 106)  # 106 on Linux and in lwIP
+_WOULD_BLOCK = (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN))
+EINPROGRESS = errno.EINPROGRESS
+_POLLHUP = select.POLLHUP
+_POLLERR = select.POLLERR
+
+
+def errno_of(exc):
+    """The errno carried by an OSError, or 0."""
+    args = exc.args
+    if args and isinstance(args[0], int):
+        return args[0]
+    return 0
+
+
+def would_block(exc):
+    return errno_of(exc) in _WOULD_BLOCK
+
+
+def print_exception(exc, file=sys.stderr):
+    sys.print_exception(exc, file)
+
+
+def start_thread(fn, args, stack_bytes=0):
+    if stack_bytes:
+        _thread.stack_size(stack_bytes)
+    _thread.start_new_thread(fn, args)
+
+
+def heap():
+    """(allocated, free) bytes of the GC heap, measured after a collection."""
+    gc.collect()
+    return gc.mem_alloc(), gc.mem_free()
+
+
+def collect():
+    gc.collect()
+
+
+def random_bytes(n):
+    return os.urandom(n)
+
+
+# ---------------------------------------------------------------------------
+# IOQueue repair.  Upstream IOQueue.remove(task) drops the whole poll entry of
+# any stream the task waits on, so a task waiting to write on a socket is lost
+# when another task waiting to read on it is cancelled (a read timeout).  We
+# clear only the slots that hold the task.
+
+_MASKS = (select.POLLIN, getattr(select, "POLLPRI", 2), select.POLLOUT)
+
+
+def _slot_masks(sm):
+    # The entry is [reader, (pri,) writer, stream]: 3 or 4 long by version.
+    return _MASKS if len(sm) == 4 else (select.POLLIN, select.POLLOUT)
+
+
+def _write_slot(sm):
+    return len(sm) - 2
+
+
+def _refresh(ioq, sm):
+    mask = 0
+    masks = _slot_masks(sm)
+    for i in range(len(masks)):
+        if sm[i] is not None:
+            mask |= masks[i]
+    if mask:
+        ioq.poller.modify(sm[-1], mask)
+    else:
+        del ioq.map[id(sm[-1])]
+        ioq.poller.unregister(sm[-1])
+
+
+def _remove(ioq, task):
+    for key in list(ioq.map):
+        sm = ioq.map.get(key)
+        if sm is None:
+            continue
+        hit = False
+        for i in range(len(sm) - 1):
+            if sm[i] is task:
+                sm[i] = None
+                hit = True
+        if hit:
+            _refresh(ioq, sm)
+
+
+core.IOQueue.remove = _remove
+
+
+def _queue(sock, writing):
+    # A generator the caller awaits: it parks the current task on the poller
+    # and yields once; the task resumes when the poller (or wake_io) pushes it.
+    if writing:
+        yield core._io_queue.queue_write(sock)
+    else:
+        yield core._io_queue.queue_read(sock)
+
+
+async def wait_io(sock, writing, timeout_ms=None):
+    """Suspend until sock is readable (or writable).  False on timeout.
+
+    Waking early through wake_io also returns True: callers re-check their
+    own state after every wake-up.
+    """
+    if timeout_ms is None:
+        await _queue(sock, writing)
+        return True
+    try:
+        await asyncio.wait_for_ms(_queue(sock, writing), timeout_ms)
+        return True
+    except asyncio.TimeoutError:
+        return False
+
+
+def wake_io(sock, writing):
+    """Resume the task waiting on sock in one direction, if any."""
+    ioq = core._io_queue
+    sm = ioq.map.get(id(sock))
+    if sm is None:
+        return
+    i = _write_slot(sm) if writing else 0
+    task = sm[i]
+    if task is not None:
+        sm[i] = None
+        _refresh(ioq, sm)
+        core._task_queue.push(task)
+
+
+def forget_io(sock):
+    """Wake every waiter of sock and drop it from the poller (before close)."""
+    wake_io(sock, False)
+    wake_io(sock, True)
+
+
+async def wait_event(event, timeout_ms):
+    """Wait for an asyncio.Event; False on timeout."""
+    if timeout_ms is None:
+        await event.wait()
+        return True
+    try:
+        await asyncio.wait_for_ms(event.wait(), timeout_ms)
+        return True
+    except asyncio.TimeoutError:
+        return False
+
+
+def create_task(coro):
+    return asyncio.create_task(coro)
+
+
+def current_task():
+    return core.cur_task
+
+
+# ---------------------------------------------------------------------------
+# Blocking waits for worker threads: a private poll object per call.
+
+
+def poll_wait(sock, writing, timeout_ms):
+    p = select.poll()
+    p.register(sock, select.POLLOUT if writing else select.POLLIN)
+    try:
+        return bool(p.poll(-1 if timeout_ms is None else timeout_ms))
+    finally:
+        p.unregister(sock)
+
+
+# ---------------------------------------------------------------------------
+# Name resolution and connect.  MicroPython has no asynchronous resolver: a
+# lookup of a name that is not a literal address blocks the dispatcher for
+# as long as the network's resolver takes (the docs say so).
+
+
+def getaddrinfo(host, port, udp):
+    kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
+    infos = socket.getaddrinfo(host, port, 0, kind)
+    for info in infos:
+        if info[0] == socket.AF_INET:
+            return info[0], info[-1]
+    return infos[0][0], infos[0][-1]
+
+
+async def resolve(host, port, udp):
+    return getaddrinfo(host, port, udp)
+
+
+def connect_error(sock, addr):
+    """After a non-blocking connect reports writable: 0 when connected,
+    EINPROGRESS when still pending, else the errno of the failure.  There is
+    no getsockopt(SO_ERROR) here, so connect again: the kernel (or lwIP)
+    answers EISCONN once connected, else the pending error."""
+    try:
+        sock.connect(addr)
+        return 0
+    except OSError as exc:
+        code = errno_of(exc)
+        if code == _EISCONN:
+            return 0
+        if code in (errno.EINPROGRESS, errno.EALREADY):
+            return errno.EINPROGRESS
+        return code or errno.ECONNREFUSED
+
+
+def reuse_address(sock):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+
+# ---------------------------------------------------------------------------
+# Thread-safe hand-off into the dispatcher.  Threads append a callback under
+# a lock and poke a UDP socket connected to itself; a dispatcher task parked
+# on that socket runs the callbacks.  A real file descriptor keeps the poller
+# sleeping: asyncio.ThreadSafeFlag is not a descriptor here and would make the
+# poller spin.
+
+_pending = []
+_pending_lock = _thread.allocate_lock()
+_kicked = [False]
+_waker = [None]
+
+
+def _make_waker():
+    info = socket.getaddrinfo("127.0.0.1", 0, 0, socket.SOCK_DGRAM)[0]
+    s = socket.socket(info[0], socket.SOCK_DGRAM)
+    # No getsockname() here, so pick a random high port until bind succeeds.
+    for _ in range(64):
+        port = 49152 + (int.from_bytes(os.urandom(2), "big") % 16000)
+        addr = socket.getaddrinfo("127.0.0.1", port, 0, socket.SOCK_DGRAM)[0][-1]
+        try:
+            s.bind(addr)
+        except OSError:
+            continue
+        s.connect(addr)
+        s.setblocking(False)
+        return s
+    s.close()
+    raise OSError(errno.EADDRINUSE)
+
+
+def call_soon_threadsafe(fn, *args):
+    """Run fn(*args) on the dispatcher soon; callable from any thread."""
+    with _pending_lock:
+        _pending.append((fn, args))
+        kick = not _kicked[0]
+        _kicked[0] = True
+    sock = _waker[0]
+    if kick and sock is not None:
+        try:
+            sock.send(b"!")
+        except OSError:
+            pass  # the socket buffer is full, so a wake-up is pending anyway
+
+
+async def _run_waker():
+    sock = _waker[0]
+    while True:
+        await _queue(sock, False)
+        try:
+            while True:
+                sock.recv(16)
+        except OSError:
+            pass
+        with _pending_lock:
+            batch = _pending[:]
+            del _pending[:]
+            _kicked[0] = False
+        for fn, args in batch:
+            try:
+                fn(*args)
+            except Exception as exc:  # a callback must not stop the hand-off
+                print_exception(exc)
+
+
+def run(main_coro):
+    """Run the dispatcher until main_coro finishes; return its result."""
+    asyncio.new_event_loop()
+    _waker[0] = _make_waker()
+    del _pending[:]
+    _kicked[0] = False
+
+    async def root():
+        waker = asyncio.create_task(_run_waker())
+        try:
+            return await main_coro
+        finally:
+            waker.cancel()
+
+    try:
+        return asyncio.run(root())
+    finally:
+        _waker[0].close()
+        _waker[0] = None
+
+
+def no_delay(sock):
+    # Small writes go out at once: IPPROTO_TCP (6), TCP_NODELAY (1) in Linux
+    # and in lwIP; the module lacks the names.
+    try:
+        sock.setsockopt(6, 1, 1)
+    except OSError:
+        pass

@@ -1,0 +1,39 @@
+"""The active board profile: the limits every buffer, queue and table uses.
+
+A profile is a plain dict (see ``boards/``).  The launcher installs the
+board's dict with :func:`use` before the program starts; code reads limits
+with :func:`get`.  The defaults below are the ``unix`` board's.
+"""
+
+try:
+    from typing import Any, Dict
+except ImportError:
+    pass
+
+_current = {
+    "name": "unix",
+    "heap_bytes": 2 * 1024 * 1024,
+    "workers": 4,
+    "pool_queue": 8,
+    "queuelen": 65536,
+    "recv_size": 16384,
+    "max_connections": 1024,
+    "backlog": 128,
+    "udp_max": 65507,
+    "connect_timeout_ms": 10000,
+    "write_timeout_ms": 30000,
+    "thread_stack": 0,
+}
+
+
+def use(profile: "Dict[str, Any]") -> None:
+    """Make profile (a board's dict) the active one; missing keys keep their defaults."""
+    _current.update(profile)
+
+
+def get(key: str) -> "Any":
+    return _current[key]
+
+
+def current() -> "Dict[str, Any]":
+    return _current

@@ -1,0 +1,402 @@
+"""remora's Socket: one object, three modes, as in the seed.
+
+=============  ====================  ====================================
+mode           read                  write
+=============  ====================  ====================================
+``blocking``   blocks the calling    blocks the calling worker thread;
+               worker thread         refused on the dispatcher
+``async``      suspends the task     synchronous: sends at once and may
+               (``await``)           stall the dispatcher while the TCP
+                                     buffer is full (the seed's warning)
+``cosocket``   suspends the owner    suspends a task while the bounded
+               task                  write queue is full; a worker
+                                     thread's data is queued or refused
+=============  ====================  ====================================
+
+A socket starts in blocking mode (after a blocking connect, or an accept);
+:meth:`Socket.event` binds it to a new task in asynchronous or cosocket mode.
+:func:`remora.event` starts a task on an *unconnected* cosocket whose first
+call connects or binds it.
+
+``read`` and ``write`` are one method each, as in the seed, and follow the
+caller: on the dispatcher thread they return an awaitable (``await
+sock.read()``), on a worker thread they block.  Reads return ``bytes``,
+``None`` when the peer closed in order, and raise :class:`Timeout` when the
+time ran out, so the two are never confused.
+"""
+
+from . import dispatcher, port, profile
+from .errors import Closed, Timeout, WrongMode
+
+try:
+    from typing import Any, Awaitable, Callable, Optional, Union
+
+    from circuitpython_typing import ReadableBuffer
+except ImportError:
+    pass
+
+BLOCKING = "blocking"
+ASYNC = "async"
+COSOCKET = "cosocket"
+
+UNCONNECTED = "unconnected"
+CONNECTING = "connecting"
+CONNECTED = "connected"
+LISTENING = "listening"
+CLOSED = "closed"
+
+_ECONNRESET = 104
+
+
+def _remaining(deadline: "Optional[int]") -> "Optional[int]":
+    if deadline is None:
+        return None
+    return max(0, port.ticks_diff(deadline, port.ticks_ms()))
+
+
+def _deadline(timeout_ms: "Optional[int]") -> "Optional[int]":
+    if timeout_ms is None:
+        return None
+    return port.ticks_add(port.ticks_ms(), timeout_ms)
+
+
+class Socket:
+    """A TCP or UDP socket in one of the three modes (see the module doc)."""
+
+    def __init__(self, raw: "Any" = None, state: str = UNCONNECTED, udp: bool = False) -> None:
+        self._s = raw
+        self._state = state
+        self._mode = BLOCKING
+        self._udp = udp
+        self._task = None  # type: Any
+        self._wq = None  # type: Any
+        self._error = None  # type: Optional[BaseException]
+        self._closing = False
+        self._park = None  # type: Any
+        self._park_values = ()  # type: tuple
+        self._queuelen = profile.get("queuelen")
+        self.peer = None  # type: Any
+
+    # -- state ---------------------------------------------------------------
+
+    def state(self) -> str:
+        """One of "unconnected", "connecting", "connected", "listening", "closed"."""
+        return self._state
+
+    def mode(self) -> str:
+        """One of "blocking", "async", "cosocket"."""
+        return self._mode
+
+    def owner(self) -> bool:
+        """True when the calling task is the task bound to this socket."""
+        return self._task is not None and self._task is port.current_task()
+
+    def queuelen(self, size: "Optional[int]" = None) -> int:
+        """Get, or set, the cosocket write queue limit in bytes."""
+        if size is not None:
+            self._queuelen = size
+            if self._wq is not None:
+                self._wq.limit = size
+        return self._queuelen
+
+    def fileno(self) -> int:
+        return self._s.fileno() if self._s is not None else -1
+
+    # -- binding to a task ---------------------------------------------------
+
+    def event(self, fn: "Callable[..., Awaitable[Any]]", *args: "Any", mode: str = ASYNC) -> None:
+        """Bind this socket to a new task running fn(self, *args).
+
+        mode is "async" (read suspends, write is synchronous) or "cosocket"
+        (read and write both suspend).  Callable from a task or a worker
+        thread; the task starts on the dispatcher.
+        """
+        if mode not in (ASYNC, COSOCKET):
+            raise WrongMode("mode must be 'async' or 'cosocket'")
+        if self._task is not None:
+            raise WrongMode("socket is already bound to a task")
+        self._set_mode(mode)
+        if dispatcher.on_dispatcher():
+            self._bind(fn, args)
+        else:
+            dispatcher.call_soon_threadsafe(self._bind, fn, args)
+
+    def _set_mode(self, mode: str) -> None:
+        self._mode = mode
+        if mode == COSOCKET and self._wq is None and self._state == CONNECTED:
+            from .writequeue import WriteQueue
+
+            self._wq = WriteQueue(self, self._queuelen)
+
+    def _bind(self, fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
+        if self._state == CLOSED:
+            return
+        dispatcher.register(self)
+        dispatcher.bind_task(self, fn, args)
+
+    # -- reading -------------------------------------------------------------
+
+    def read(self, timeout_ms: "Optional[int]" = None) -> "Any":
+        """Read what has arrived, up to the profile's recv_size (one datagram on UDP).
+
+        In a task: ``await sock.read(ms)``.  On a worker thread: a blocking
+        call.  Returns bytes, or None when the peer closed in order or the
+        socket was closed; raises Timeout, Shutdown, or Closed(reset=True).
+        """
+        if dispatcher.on_dispatcher():
+            return self._read_in_task(timeout_ms)
+        return self._read_blocking(timeout_ms)
+
+    async def _read_in_task(self, timeout_ms: "Optional[int]") -> "Optional[bytes]":
+        if self._mode == COSOCKET and self._task is not None and not self.owner():
+            raise WrongMode("only the owner task reads a cosocket")
+        if self._state == UNCONNECTED:
+            # The seed's special case: a non-connected cosocket may read with a
+            # time value, which sleeps and returns a timeout (send throttling).
+            if timeout_ms is None:
+                raise WrongMode("read on an unconnected socket needs a timeout")
+            await self._sleep(timeout_ms)
+            raise Timeout("timeout")
+        deadline = _deadline(timeout_ms)
+        size = profile.get("udp_max") if self._udp else profile.get("recv_size")
+        while True:
+            raw = self._usable()
+            if raw is None:
+                return None
+            try:
+                data = raw.recv(size)
+            except OSError as exc:
+                if port.would_block(exc):
+                    if not await port.wait_io(raw, False, _remaining(deadline)):
+                        raise Timeout("timeout")
+                    continue
+                raise self._read_failed(exc)
+            if not data and not self._udp:
+                return None
+            return data
+
+    def _read_blocking(self, timeout_ms: "Optional[int]") -> "Optional[bytes]":
+        if self._mode == COSOCKET:
+            raise WrongMode("a cosocket is read by its own task")
+        deadline = _deadline(timeout_ms)
+        size = profile.get("udp_max") if self._udp else profile.get("recv_size")
+        while True:
+            raw = self._usable()
+            if raw is None:
+                return None
+            try:
+                data = raw.recv(size)
+            except OSError as exc:
+                if port.would_block(exc):
+                    if not port.poll_wait(raw, False, _remaining(deadline)):
+                        raise Timeout("timeout")
+                    continue
+                raise self._read_failed(exc)
+            if not data and not self._udp:
+                return None
+            return data
+
+    def _read_failed(self, exc: OSError) -> BaseException:
+        if self._error is not None:
+            return self._error
+        if port.errno_of(exc) == _ECONNRESET:
+            return Closed("connection reset by peer", True)
+        return exc
+
+    def _usable(self) -> "Any":
+        # The raw socket to use, None once closed; raises Shutdown.
+        if self._error is not None:
+            raise self._error
+        if self._state == CLOSED or self._closing:
+            return None
+        return self._s
+
+    async def _sleep(self, timeout_ms: int) -> None:
+        # An interruptible sleep: shutdown sets the same event.
+        self._park = port.Event()
+        try:
+            await port.wait_event(self._park, timeout_ms)
+        finally:
+            self._park = None
+        if self._error is not None:
+            raise self._error
+
+    # -- writing -------------------------------------------------------------
+
+    def write(self, data: "ReadableBuffer") -> "Any":
+        """Write data; see the module doc for what each mode does.
+
+        In a task: ``await sock.write(data)``, True when sent or queued.
+        On a worker thread: blocks until sent (blocking and async modes), or
+        queues without blocking (cosocket mode) and raises QueueFull with the
+        queued byte count when the queue is full.  Raises Closed when the
+        socket is closed and Shutdown when the server stops.
+        """
+        if dispatcher.on_dispatcher():
+            return self._write_in_task(data)
+        return self._write_blocking(data)
+
+    async def _write_in_task(self, data: "ReadableBuffer") -> bool:
+        if self._wq is not None:
+            if self._closing:
+                raise Closed()
+            return await self._wq.write_from_task(data)
+        # Asynchronous mode: a synchronous write, as the seed describes.  It
+        # holds the dispatcher while the TCP buffer is full.
+        self._send_all(data)
+        return True
+
+    def _write_blocking(self, data: "ReadableBuffer") -> bool:
+        if self._wq is not None:
+            if self._closing:
+                raise Closed()
+            return self._wq.write_from_thread(data)
+        self._send_all(data)
+        return True
+
+    def _send_all(self, data: "ReadableBuffer") -> None:
+        view = memoryview(data)
+        timeout_ms = profile.get("write_timeout_ms")
+        while len(view):
+            raw = self._usable()
+            if raw is None:
+                raise Closed()
+            try:
+                n = raw.send(view)
+            except OSError as exc:
+                if port.would_block(exc):
+                    if not port.poll_wait(raw, True, timeout_ms):
+                        raise Timeout("write timeout")
+                    continue
+                raise self._read_failed(exc)
+            view = view[n:]
+
+    # -- parking (seed: disable/enable) --------------------------------------
+
+    async def disable(self) -> "Any":
+        """Park the owner task until enable(); returns what enable passes.
+
+        One value comes back as itself, several as a tuple, none as None.
+        Shutdown wakes a parked task with the Shutdown error.
+        """
+        if not self.owner():
+            raise WrongMode("only the owner task can disable its socket")
+        self._park = port.Event()
+        try:
+            await self._park.wait()
+        finally:
+            self._park = None
+        if self._error is not None:
+            raise self._error
+        values = self._park_values
+        self._park_values = ()
+        if len(values) == 1:
+            return values[0]
+        return values if values else None
+
+    def enable(self, *values: "Any") -> None:
+        """Resume the task parked in disable(), handing it values."""
+        if not dispatcher.on_dispatcher():
+            dispatcher.call_soon_threadsafe(self.enable, *values)
+            return
+        park = self._park
+        if park is None:
+            raise WrongMode("socket is not disabled")
+        self._park_values = values
+        park.set()
+
+    # -- closing -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the socket.  Data already queued is sent first (cosockets);
+        a task reading it wakes with None."""
+        if self._state == CLOSED:
+            return
+        if self._task is None and self._wq is None and not self._registered():
+            self._close_now()  # a plain blocking socket: no task can wait on it
+        elif dispatcher.on_dispatcher():
+            self._close_graceful()
+        else:
+            dispatcher.call_soon_threadsafe(self._close_graceful)
+
+    def _registered(self) -> bool:
+        return id(self) in dispatcher._sockets
+
+    def _close_graceful(self) -> None:
+        if self._state == CLOSED:
+            return
+        wq = self._wq
+        if wq is not None and not wq.empty() and wq.error is None:
+            self._closing = True
+            if self._s is not None:
+                port.wake_io(self._s, False)  # the reader sees the close now
+            wq.kick()
+            return
+        self._close_now()
+
+    def _flushed(self) -> None:
+        # The flusher ran dry: finish a close that waited for it.
+        if self._closing:
+            self._close_now()
+
+    def _close_now(self) -> None:
+        if self._state == CLOSED:
+            return
+        self._state = CLOSED
+        raw = self._s
+        if raw is not None:
+            if dispatcher.on_dispatcher():
+                port.forget_io(raw)
+            try:
+                raw.close()
+            except OSError:
+                pass
+        if self._wq is not None:
+            self._wq.fail(self._error or Closed())
+        if self._park is not None:
+            self._park.set()
+        dispatcher.unregister(self)
+
+    def _abort(self, error: BaseException) -> None:
+        """Stop everything now (server shutdown): waiters raise error."""
+        self._error = error
+        if self._park is not None:
+            self._park.set()
+        self._close_now()
+
+    # -- connecting, listening (see net.py) ----------------------------------
+
+    def connect(self, host: str, port: int, timeout_ms: "Optional[int]" = None) -> "Any":
+        """Connect this unconnected socket: ``await sock.connect(host, port)``.
+
+        The non-blocking connect of the seed's cosocket connect (example 10):
+        returns this same socket, or raises CannotResolve, CannotConnect,
+        Timeout.  A task's socket connects once; a second call raises WrongMode.
+        """
+        from . import net
+
+        return net.connect_in_task(self, host, port, timeout_ms)
+
+    def bind(self, port: int, host: str = "0.0.0.0", backlog: "Optional[int]" = None) -> "Socket":
+        """Make this unconnected socket a listening socket."""
+        from . import net
+
+        return net.listen(self, host, port, backlog)
+
+    def accept(self, timeout_ms: "Optional[int]" = None) -> "Any":
+        """``await listener.accept()``: the next connection, in blocking mode."""
+        from . import net
+
+        return net.accept(self, timeout_ms)
+
+    # -- shared by connect and accept ---------------------------------------
+
+    def _adopt(self, raw: "Any", state: str) -> None:
+        self._s = raw
+        self._state = state
+        if self._mode == COSOCKET:
+            self._set_mode(COSOCKET)
+
+    def __repr__(self) -> str:
+        return "<Socket %s %s fd=%d>" % (self._mode, self._state, self.fileno())
+
