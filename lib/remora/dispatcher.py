@@ -15,14 +15,14 @@ that loop:
 """
 
 from . import port
-from .errors import DispatcherBlocked, Shutdown
+from .errors import Closed, DispatcherBlocked, Shutdown, SocketError
 
 try:
     from typing import Any, Awaitable, Callable, Dict, List, Optional
 except ImportError:
     pass
 
-_state = {"thread": None, "stopping": False, "stop_event": None}
+_state = {"thread": None, "stopping": False, "stop_event": None}  # type: Dict[str, Any]
 # Live sockets that tasks may be waiting on, keyed by id; guarded by _lock
 # because worker threads create sockets too.
 _sockets = {}  # type: Dict[int, Any]
@@ -86,8 +86,10 @@ async def _guard(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) 
     # take the dispatcher (or anything else) down with it.
     try:
         await fn(sock, *args)
-    except Shutdown:
-        pass
+    except (Shutdown, Closed):
+        pass  # the server stops, or the peer went away: both are normal ends
+    except SocketError as exc:
+        print("remora: task ended:", repr(exc))
     except MemoryError as exc:
         # The allocation failed in this connection's task only; closing the
         # socket returns its buffers and the server serves everyone else.
@@ -110,7 +112,11 @@ def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> 
     task = port.create_task(_guard(sock, fn, args))
     if sock is not None:
         sock._task = task
-        _bound[task] = sock
+        try:
+            _bound[task] = sock
+        except MemoryError:
+            task.cancel()
+            raise
     return task
 
 
@@ -128,10 +134,14 @@ def call_soon_threadsafe(fn: "Callable[..., Any]", *args: "Any") -> None:
 
 
 def _shutdown_sockets() -> None:
-    with _lock:
-        socks = list(_sockets.values())
-    for sock in socks:
-        sock._abort(Shutdown("server shutting down"))
+    port.collect()
+    error = Shutdown("server shutting down")
+    while _sockets:
+        with _lock:
+            if not _sockets:
+                break
+            sock = _sockets.popitem()[1]
+        sock._abort(error)
 
 
 def stop() -> None:
@@ -171,22 +181,29 @@ def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
     ``await remora.wait_stopped()``.
     """
     result = [None]
+    failure = [None]  # type: List[Any]
 
     async def root() -> None:
         event = port.Event()
+        main_done = port.Event()
         _state["stop_event"] = event
         _state["stopping"] = False
 
         async def body() -> None:
             try:
                 result[0] = await main(*args)
+            except Shutdown:
+                pass
+            except BaseException as exc:  # re-raised by run() once stopped
+                failure[0] = exc
             finally:
+                main_done.set()
                 _begin_stop()
 
-        port.create_task(_guard(None, _await, (body(),)))
+        port.create_task(body())
         await event.wait()
-        # Let the tasks woken by the shutdown see their Shutdown error and
-        # finish before the loop goes away.
+        # Give main, and the tasks woken with Shutdown, a moment to finish.
+        await port.wait_event(main_done, 2000)
         for _ in range(3):
             await port.sleep_ms(0)
         from . import pool
@@ -202,4 +219,6 @@ def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
         _bound.clear()
         with _lock:
             _sockets.clear()
+    if failure[0] is not None:
+        raise failure[0]
     return result[0]

@@ -143,38 +143,47 @@ async def accept(listener: Socket, timeout_ms: "Optional[int]" = None) -> Socket
         raise WrongMode("accept needs a listening socket")
     deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
     while True:
-        raw = listener._usable()
-        if raw is None:
-            raise WrongMode("listener closed")
         try:
-            conn, peer = raw.accept()
-        except OSError as exc:
-            code = port.errno_of(exc)
-            if code == _EMFILE or code == _ENFILE:
-                # Out of descriptors: the backlog stays readable, so waiting
-                # on the poller would spin.  Back off, then try again.
-                await port.sleep_ms(100)
-                continue
-            if not port.would_block(exc):
-                raise
-            left = None if deadline is None else max(0, port.ticks_diff(deadline, port.ticks_ms()))
-            if not await port.wait_io(raw, False, left):
-                raise Timeout("accept timeout")
-            continue
+            sock = await _accept_one(listener, deadline)
         except MemoryError:
+            # Out of memory anywhere in here (the poller's map, the Socket
+            # object): the pending connection waits in the backlog while the
+            # connections that hold the memory finish.
             port.collect()
             await port.sleep_ms(10)
             continue
-        try:
-            conn.setblocking(False)
-            port.no_delay(conn)
-            sock = Socket(conn, CONNECTED)
-            sock.peer = peer
+        if sock is not None:
             return sock
-        except MemoryError:
-            conn.close()
-            conn = None
-            port.collect()
+
+
+async def _accept_one(listener: Socket, deadline: "Optional[int]") -> "Optional[Socket]":
+    raw = listener._usable()
+    if raw is None:
+        raise WrongMode("listener closed")
+    try:
+        conn, peer = raw.accept()
+    except OSError as exc:
+        code = port.errno_of(exc)
+        if code == _EMFILE or code == _ENFILE:
+            # Out of descriptors: the backlog stays readable, so waiting on the
+            # poller would spin.  Back off, then try again.
+            await port.sleep_ms(100)
+            return None
+        if not port.would_block(exc):
+            raise
+        left = None if deadline is None else max(0, port.ticks_diff(deadline, port.ticks_ms()))
+        if not await port.wait_io(raw, False, left):
+            raise Timeout("accept timeout")
+        return None
+    try:
+        conn.setblocking(False)
+        port.no_delay(conn)
+        sock = Socket(conn, CONNECTED)
+        sock.peer = peer
+        return sock
+    except MemoryError:
+        conn.close()
+        raise
 
 
 def udpcon(host: str, port_number: int) -> Socket:

@@ -99,6 +99,10 @@ class Socket:
                 self._wq.limit = size
         return self._queuelen
 
+    def queued(self) -> int:
+        """Bytes waiting in the cosocket write queue (0 in other modes)."""
+        return self._wq.queued if self._wq is not None else 0
+
     def fileno(self) -> int:
         return self._s.fileno() if self._s is not None else -1
 
@@ -115,7 +119,11 @@ class Socket:
             raise WrongMode("mode must be 'async' or 'cosocket'")
         if self._task is not None:
             raise WrongMode("socket is already bound to a task")
-        self._set_mode(mode)
+        try:
+            self._set_mode(mode)
+        except MemoryError:
+            self._out_of_memory()
+            return
         if dispatcher.on_dispatcher():
             self._bind(fn, args)
         else:
@@ -131,8 +139,18 @@ class Socket:
     def _bind(self, fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
         if self._state == CLOSED:
             return
-        dispatcher.register(self)
-        dispatcher.bind_task(self, fn, args)
+        try:
+            dispatcher.register(self)
+            dispatcher.bind_task(self, fn, args)
+        except MemoryError:
+            self._out_of_memory()
+
+    def _out_of_memory(self) -> None:
+        # No memory for this connection's task: drop the connection, never the
+        # caller (typically an accept loop that must keep accepting).
+        self._abort(Closed("out of memory"))
+        port.collect()
+        print("remora: out of memory starting a task; connection closed")
 
     # -- reading -------------------------------------------------------------
 

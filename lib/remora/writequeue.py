@@ -131,8 +131,9 @@ class WriteQueue:
         except OSError as exc:
             if port.would_block(exc):
                 return 0
-            self.fail(Closed("peer reset while writing", True))
-            raise self.error
+            error = Closed("peer reset while writing", True)
+            self.fail(error)
+            raise error
         self.added += n
         self.sent += n
         return n

@@ -95,6 +95,8 @@ async def wait_io(sock: socket.socket, writing: bool, timeout_ms: Optional[int] 
     assert loop is not None
     fd = sock.fileno()
     key = fd * 2 + (1 if writing else 0)
+    if key in _waiters:
+        raise RuntimeError("another task already waits on this socket")
     fut: "asyncio.Future[bool]" = loop.create_future()
     _waiters[key] = fut
     if writing:

@@ -53,8 +53,13 @@ def print_exception(exc, file=sys.stderr):
     sys.print_exception(exc, file)
 
 
+# On the unix port a worker thread also runs libc code (the resolver needs
+# tens of KiB of stack), so a board's small stack size would crash it there.
+_UNIX = sys.platform in ("linux", "darwin")
+
+
 def start_thread(fn, args, stack_bytes=0):
-    if stack_bytes:
+    if stack_bytes and not _UNIX:
         _thread.stack_size(stack_bytes)
     _thread.start_new_thread(fn, args)
 
@@ -124,6 +129,9 @@ core.IOQueue.remove = _remove
 def _queue(sock, writing):
     # A generator the caller awaits: it parks the current task on the poller
     # and yields once; the task resumes when the poller (or wake_io) pushes it.
+    sm = core._io_queue.map.get(id(sock))
+    if sm is not None and sm[_write_slot(sm) if writing else 0] is not None:
+        raise RuntimeError("another task already waits on this socket")
     if writing:
         yield core._io_queue.queue_write(sock)
     else:

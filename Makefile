@@ -1,0 +1,54 @@
+# remora: developer entry points.  `make test` is what CI runs (.ci/run).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+
+PORT ?= 8080
+RUNTIME ?= micropython
+BOARD ?= esp32
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: setup sysdeps test run bench mpy clean
+
+# Idempotent: system packages are checked every time (cheap), the venv is rebuilt only when
+# requirements-dev.txt or pyproject.toml change.
+setup: sysdeps $(STAMP)
+
+sysdeps:
+	@missing=(); \
+	command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony); \
+	command -v curl >/dev/null || missing+=(curl); \
+	command -v openssl >/dev/null || missing+=(openssl); \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv); \
+	if (( $${#missing[@]} )); then \
+		echo "setup: installing $${missing[*]}"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends "$${missing[@]}"; \
+	fi
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $@
+
+test: setup
+	$(PY) -m pytest -q host_tests
+
+run: setup
+	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD)
+
+bench: setup
+	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "bench: bench/run.py does not exist yet"; fi
+
+mpy: setup
+	$(PY) -m remora_tools.mpy lib/remora build/mpy/lib/remora
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache *.egg-info
+	find . -path ./.venv -prune -o \( -name __pycache__ -o -name '*.mpy' \) -prune -print0 | xargs -0 rm -rf

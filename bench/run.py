@@ -1,0 +1,1108 @@
+#!/usr/bin/env python3
+"""remora benchmarks: run them all, write bench/results.md and print it.
+
+    .venv/bin/python bench/run.py                 # everything (what `make bench` runs)
+    .venv/bin/python bench/run.py --only echo     # one group: echo, heap, maxidle, c10k
+    .venv/bin/python bench/run.py --seconds 1     # shorter echo runs
+
+Benchmarks measure; they assert nothing.  Every server is a child process started the way
+``remora run`` starts programs (``remora_tools.runtimes.command``: MicroPython from .mpy with
+the board's heap), pinned to CPU 0 while this driver, the client, runs on CPU 1.  A row that
+fails shows its error and the other rows still run.  See bench/README.md for what each row
+means.
+"""
+
+import argparse
+import collections
+import datetime
+import os
+import platform
+import resource
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+# Our own build folder for .mpy files: other work in the repository may be compiling
+# build/ at the same moment.  (bench/build/ is ignored by git through the `build/` pattern.)
+os.environ.setdefault("REMORA_BUILD", os.path.join(HERE, "build"))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+
+from remora_tools import boards, paths, runtimes  # noqa: E402
+
+EX09 = os.path.join(REPO, "examples", "ex09_cosocket_echo.py")
+HEAP_ECHO = os.path.join(HERE, "programs", "heap_echo.py")
+PEER = os.path.join(HERE, "peers", "asyncio_echo.py")
+RESULTS = os.path.join(HERE, "results.md")
+
+HOST = "127.0.0.1"
+MSG = b"0123456789abcdef"  # 16 bytes per round trip
+SERVER_CPU = 0
+CLIENT_CPU = 1
+PINNED = [False]
+
+MICRODOT_IDLE_HTTP = 36  # the issue's figure for microdot in a 100 KiB heap (not measured here)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+class Row:
+    def __init__(
+        self, bench: str, runtime: str, figure: str, unit: str, command: str, notes: str = ""
+    ) -> None:
+        self.bench = bench
+        self.runtime = runtime
+        self.figure = figure
+        self.unit = unit
+        self.command = command
+        self.notes = notes
+
+
+ROWS: List[Row] = []
+
+
+def add_row(*args: Any, **kw: Any) -> Row:
+    row = Row(*args, **kw)
+    ROWS.append(row)
+    print("  -> %s | %s | %s %s %s" % (row.bench, row.runtime, row.figure, row.unit, row.notes))
+    sys.stdout.flush()
+    return row
+
+
+def error_row(bench: str, runtime: str, command: str, exc: BaseException) -> Row:
+    text = "%s: %s" % (type(exc).__name__, exc)
+    text = " ".join(text.split())
+    if len(text) > 400:
+        text = text[:400] + " ..."
+    return add_row(bench, runtime, "ERROR", "", command, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def rel(text: str) -> str:
+    return text.replace(REPO + os.sep, "")
+
+
+def show_command(argv: Sequence[str], env: Dict[str, str]) -> str:
+    """The command line, with the variables it sets beyond this process's environment.
+
+    Paths are relative to the repository root (the children run there)."""
+    keys = ("MICROPYPATH", "PYTHONPATH", "PYTHONUNBUFFERED", "REMORA_BOARD", "REMORA_APP_DIR")
+    parts = ["%s=%s" % (k, env[k]) for k in keys if k in env and os.environ.get(k) != env[k]]
+    parts.extend(argv)
+    return rel(" ".join(parts))
+
+
+class Spec:
+    """How to start one server: argv and env, minus the port, plus labels."""
+
+    def __init__(self, label: str, runtime: str, build: Callable[[int], Tuple[List[str], Dict[str, str]]]):
+        self.label = label
+        self.runtime = runtime
+        self.build = build
+
+
+def set_heap(argv: List[str], heap_bytes: int) -> List[str]:
+    out = list(argv)
+    for i, a in enumerate(out):
+        if a.startswith("heapsize="):
+            out[i] = "heapsize=%d" % heap_bytes
+            return out
+    raise ValueError("no -X heapsize= in %r" % (argv,))
+
+
+def remora_spec(program: str, runtime: str, board: str, heap: Optional[int] = None) -> Spec:
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        argv, env = runtimes.command(runtime, program, board, [str(port)])
+        if heap is not None and runtime == "micropython":
+            argv = set_heap(argv, heap)
+        return argv, env
+
+    return Spec(os.path.basename(program), runtime, build)
+
+
+def peer_spec(runtime: str, board: str, heap: Optional[int] = None) -> Spec:
+    prof = boards.load(board)
+    size = str(prof["recv_size"])
+    backlog = str(prof["backlog"])
+
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        env = dict(os.environ)
+        if runtime == "cpython":
+            env["PYTHONUNBUFFERED"] = "1"
+            return [sys.executable, PEER, str(port), size, backlog], env
+        out = runtimes.compile_program(PEER)
+        env["MICROPYPATH"] = ".frozen:" + out
+        hb = heap if heap is not None else int(prof["heap_bytes"])
+        argv = [paths.find_tool("micropython"), "-X", "heapsize=%d" % hb, "-m", "asyncio_echo"]
+        return argv + [str(port), size, backlog], env
+
+    return Spec("asyncio_echo.py", runtime, build)
+
+
+class Server:
+    """One server child: its own process group, output collected, stopped in stop()."""
+
+    def __init__(self, spec: Spec, ready_timeout: float = 20.0) -> None:
+        self.spec = spec
+        self.proc: Optional[subprocess.Popen] = None
+        self.out: collections.deque = collections.deque(maxlen=200)
+        self.err: collections.deque = collections.deque(maxlen=200)
+        self.err_count = 0
+        self._cond = threading.Condition()
+        self._threads: List[threading.Thread] = []
+        self.port = 0
+        self.argv: List[str] = []
+        self.command = ""
+        last: Optional[BaseException] = None
+        for _attempt in range(3):  # a port taken between free_port() and bind(): try another
+            self.port = free_port()
+            argv, env = spec.build(self.port)
+            self.argv = argv
+            self.command = show_command(argv, env)
+            self._start(argv, env)
+            try:
+                self._wait_ready(ready_timeout)
+                return
+            except RuntimeError as exc:
+                last = exc
+                self.stop()
+        raise RuntimeError("server did not start: %s" % last)
+
+    def _start(self, argv: List[str], env: Dict[str, str]) -> None:
+        self.out.clear()
+        self.err.clear()
+        self.proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,
+        )
+        if PINNED[0]:
+            try:
+                os.sched_setaffinity(self.proc.pid, {SERVER_CPU})
+            except OSError:
+                pass
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.out, False), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.err, True), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _pump(self, stream: Any, sink: collections.deque, is_err: bool) -> None:
+        try:
+            for line in stream:
+                with self._cond:
+                    sink.append(line.rstrip("\r\n"))
+                    if is_err:
+                        self.err_count += 1
+                    self._cond.notify_all()
+        except (OSError, ValueError):
+            pass
+        with self._cond:
+            self._cond.notify_all()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.out:
+                    if line.startswith("READY"):
+                        return
+                if self.proc is None or self.proc.poll() is not None:
+                    self._cond.wait(0.2)  # let the pumps catch the last lines
+                    raise RuntimeError("exited (%s) before READY: %s" % (self.returncode(), self.tail()))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError("no READY within %.0f s: %s" % (timeout, self.tail()))
+                self._cond.wait(min(left, 0.2))
+
+    def returncode(self) -> Optional[int]:
+        return None if self.proc is None else self.proc.poll()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, n: int = 6) -> str:
+        lines = list(self.err)[-n:] or list(self.out)[-n:]
+        return " / ".join(lines) if lines else "(no output)"
+
+    def rss_kib(self) -> Optional[int]:
+        """VmRSS of the child as the kernel reports it."""
+        if self.proc is None:
+            return None
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    pass
+            except ProcessLookupError:
+                pass
+        for t in self._threads:
+            t.join(2)
+        for stream in (proc.stdout, proc.stderr) if proc is not None else ():
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Client helpers (all blocking calls carry a timeout)
+
+
+def connect(port: int, timeout: float = 5.0) -> socket.socket:
+    s = socket.create_connection((HOST, port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def recv_exact(s: socket.socket, n: int, timeout: float) -> bytes:
+    s.settimeout(timeout)
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed by the server after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def echo_once(s: socket.socket, payload: bytes, timeout: float = 5.0) -> None:
+    s.settimeout(timeout)
+    s.sendall(payload)
+    got = recv_exact(s, len(payload), timeout)
+    if got != payload:
+        raise ConnectionError("echo mismatch: sent %r got %r" % (payload, got))
+
+
+def connect_confirmed(port: int, timeout: float = 5.0) -> socket.socket:
+    """A connection the server has accepted and serves: one byte echoed."""
+    s = connect(port, timeout)
+    try:
+        echo_once(s, b"!", timeout)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def heap_query(s: socket.socket, timeout: float = 10.0) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+    """(alloc, free, rss_kib) from a HEAP request on an open echo connection."""
+    s.settimeout(timeout)
+    s.sendall(b"HEAP\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(256)
+        if not chunk:
+            raise ConnectionError("closed while waiting for the HEAP answer")
+        buf += chunk
+    words = buf.decode().split()
+    if len(words) != 4 or words[0] != "HEAP":
+        raise ValueError("bad HEAP answer %r" % buf)
+
+    def num(w: str) -> Optional[int]:
+        return None if w in ("None", "-1") else int(w)
+
+    return num(words[1]), num(words[2]), num(words[3])
+
+
+def echo_all(socks: Sequence[socket.socket], payload: bytes, timeout: float) -> List[bool]:
+    """Send payload on every socket at once; which ones echoed it within timeout."""
+    sel = selectors.DefaultSelector()
+    got: Dict[int, bytes] = {}
+    ok = [False] * len(socks)
+    try:
+        for i, s in enumerate(socks):
+            try:
+                s.setblocking(False)
+                s.send(payload)
+                sel.register(s, selectors.EVENT_READ, i)
+                got[i] = b""
+            except OSError:
+                pass
+        deadline = time.monotonic() + timeout
+        while got and time.monotonic() < deadline:
+            for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+                i = key.data
+                try:
+                    chunk = key.fileobj.recv(4096)  # type: ignore[union-attr]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    del got[i]
+                    continue
+                got[i] += chunk
+                if len(got[i]) >= len(payload):
+                    ok[i] = got[i] == payload
+                    sel.unregister(key.fileobj)
+                    del got[i]
+    finally:
+        sel.close()
+        for s in socks:
+            try:
+                s.settimeout(5.0)
+            except OSError:
+                pass
+    return ok
+
+
+def close_all(socks: Sequence[socket.socket]) -> None:
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Echo round trips per second
+
+
+def cpu_seconds(pid: Optional[int]) -> float:
+    """User + system CPU time of a process so far (0.0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def rt_one(port: int, seconds: float, warmup: float = 0.5, pid: Optional[int] = None) -> Tuple[float, int, float, float]:
+    """One connection, sequential 16-byte round trips: (per second, count, seconds, server
+    CPU seconds in the measured window)."""
+    s = connect_confirmed(port)
+    try:
+        s.settimeout(5.0)
+        n = len(MSG)
+        end_warm = time.perf_counter() + warmup
+        while time.perf_counter() < end_warm:
+            s.sendall(MSG)
+            recv_exact(s, n, 5.0)
+        count = 0
+        cpu0 = cpu_seconds(pid)
+        t0 = time.perf_counter()
+        end = t0 + seconds
+        now = t0
+        while now < end:
+            s.sendall(MSG)
+            got = s.recv(n)
+            while len(got) < n:
+                chunk = s.recv(n - len(got))
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                got += chunk
+            count += 1
+            now = time.perf_counter()
+        elapsed = now - t0
+        return count / elapsed, count, elapsed, cpu_seconds(pid) - cpu0
+    finally:
+        s.close()
+
+
+def rt_many(port: int, nconn: int, seconds: float, warmup: float = 0.5,
+            pid: Optional[int] = None) -> Tuple[float, int, float, List[int], float]:
+    """nconn connections, each with one 16-byte message in flight at a time, driven by one
+    epoll loop: (aggregate per second, count, seconds, per-connection counts, server CPU
+    seconds in the measured window)."""
+    socks = []
+    try:
+        for _ in range(nconn):
+            socks.append(connect_confirmed(port))  # one by one: small backlogs stay happy
+        sel = selectors.DefaultSelector()
+        n = len(MSG)
+        have = [0] * nconn
+        done = [0] * nconn
+        for i, s in enumerate(socks):
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, i)
+        for s in socks:
+            s.send(MSG)
+        t_start = time.perf_counter()
+        t0 = t_start + warmup
+        end = t0 + seconds
+        base: Optional[List[int]] = None
+        cpu0 = 0.0
+        last_progress = time.monotonic()
+        now = t_start
+        while now < end:
+            events = sel.select(0.5)
+            if not events and time.monotonic() - last_progress > 5.0:
+                raise TimeoutError("no echo for 5 s (%d round trips so far)" % sum(done))
+            for key, _ in events:
+                i = key.data
+                s = key.fileobj
+                chunk = s.recv(4096)  # type: ignore[union-attr]
+                if not chunk:
+                    raise ConnectionError("server closed connection %d" % i)
+                have[i] += len(chunk)
+                while have[i] >= n:
+                    have[i] -= n
+                    done[i] += 1
+                    s.send(MSG)  # type: ignore[union-attr]
+                last_progress = time.monotonic()
+            now = time.perf_counter()
+            if base is None and now >= t0:
+                base = list(done)
+                cpu0 = cpu_seconds(pid)
+                t0 = now
+                end = t0 + seconds
+        if base is None:
+            base = [0] * nconn
+        elapsed = now - t0
+        per = [d - b for d, b in zip(done, base)]
+        total = sum(per)
+        sel.close()
+        return total / elapsed, total, elapsed, per, cpu_seconds(pid) - cpu0
+    finally:
+        close_all(socks)
+
+
+def median(xs: List[float]) -> float:
+    ys = sorted(xs)
+    mid = len(ys) // 2
+    return ys[mid] if len(ys) % 2 else (ys[mid - 1] + ys[mid]) / 2
+
+
+def bench_echo(seconds: float, rounds: int = 3) -> None:
+    """Both servers of a runtime run side by side (the idle one costs nothing); the rounds
+    alternate between them, so a burst of load from elsewhere on the machine hits both
+    rather than one.  Each row: the median of `rounds` runs of seconds/rounds each."""
+    targets = [
+        ("micropython", "esp32"),
+        ("micropython", "unix"),
+        ("cpython", "unix"),
+    ]
+    names = {
+        "remora": "echo 16 B, remora cosocket (ex09)",
+        "peer": "echo 16 B, asyncio start_server peer",
+    }
+    each = seconds / rounds
+    for runtime, board in targets:
+        label = runtime_label(runtime, board)
+        servers: Dict[str, Server] = {}
+        commands: Dict[str, str] = {}
+        runs: Dict[Tuple[str, int], List[float]] = {}
+        counts: Dict[Tuple[str, int], List[int]] = {}
+        spreads: Dict[Tuple[str, int], List[int]] = {}
+        cpus: Dict[Tuple[str, int], List[float]] = {}
+        errors: Dict[Tuple[str, int], str] = {}
+        try:
+            for who, spec in (
+                ("remora", remora_spec(EX09, runtime, board)),
+                ("peer", peer_spec(runtime, board)),
+            ):
+                try:
+                    servers[who] = Server(spec)
+                    commands[who] = servers[who].command
+                except Exception as exc:
+                    commands[who] = "(server did not start)"
+                    for nconn in (1, 8):
+                        errors[(who, nconn)] = "%s: %s" % (type(exc).__name__, exc)
+            print("[echo] %s: %d rounds of %.1f s" % (label, rounds, each))
+            for _round in range(rounds):
+                for who, srv in servers.items():
+                    for nconn in (1, 8):
+                        key = (who, nconn)
+                        if key in errors:
+                            continue
+                        try:
+                            pid = srv.proc.pid if srv.proc is not None else None
+                            if nconn == 1:
+                                rate, count, _el, cpu = rt_one(srv.port, each, 0.3, pid)
+                            else:
+                                rate, count, _el, per, cpu = rt_many(srv.port, nconn, each, 0.3, pid)
+                                spreads.setdefault(key, []).extend(per)
+                            cpus.setdefault(key, []).append(cpu)
+                            runs.setdefault(key, []).append(rate)
+                            counts.setdefault(key, []).append(count)
+                        except Exception as exc:
+                            tail = "" if srv.alive() else " (server exited %s: %s)" % (
+                                srv.returncode(), srv.tail())
+                            errors[key] = "%s: %s%s" % (type(exc).__name__, exc, tail)
+        finally:
+            for srv in servers.values():
+                srv.stop()
+        medians: Dict[Tuple[str, int], float] = {}
+        for who in ("remora", "peer"):
+            for nconn in (1, 8):
+                key = (who, nconn)
+                bench = "%s, %d conn%s" % (names[who], nconn, "" if nconn == 1 else "s")
+                command = commands.get(who, "")
+                if key in errors:
+                    error_row(bench, label, command, RuntimeError(errors[key]))
+                    continue
+                rates = runs[key]
+                medians[key] = median(rates)
+                notes = "median of %d runs of %.1f s (%s); %d round trips in all" % (
+                    len(rates), each, ", ".join("%.0f" % r for r in rates), sum(counts[key]))
+                if nconn > 1:
+                    per = spreads[key]
+                    notes += "; per connection per run %d..%d" % (min(per), max(per))
+                cpu = sum(cpus.get(key, []))
+                if cpu > 0:
+                    notes += "; server CPU %.1f us per round trip" % (1e6 * cpu / sum(counts[key]))
+                add_row(bench, label, "%.0f" % medians[key], "round trips/s", command, notes)
+        for nconn in (1, 8):
+            bench = "echo ratio remora/peer, %d conn%s" % (nconn, "" if nconn == 1 else "s")
+            a = medians.get(("remora", nconn))
+            b = medians.get(("peer", nconn))
+            cmd = "ratio of the two medians above (same run, same client)"
+            if a is None or b is None:
+                add_row(bench, label, "n/a", "", cmd, "a row it needs failed")
+            else:
+                add_row(bench, label, "%.2f" % (a / b), "x", cmd, "%.0f / %.0f round trips/s" % (a, b))
+
+
+def runtime_label(runtime: str, board: str, heap: Optional[int] = None) -> str:
+    if runtime == "cpython":
+        return "cpython %s (board %s)" % (platform.python_version(), board)
+    hb = heap if heap is not None else int(boards.load(board)["heap_bytes"])
+    return "micropython (board %s, heap %d KiB)" % (board, hb // 1024)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Per-connection heap on MicroPython
+
+
+def measure_heap(spec: Spec, k: int) -> Tuple[str, Dict[str, Any]]:
+    """Heap (gc.mem_alloc after a collection) with 1 open control connection, then with k
+    more idle connections; then after closing them, twice (a second open/close cycle shows
+    whether what stays after closing grows: a leak, or is a one-off: table capacity).
+    Returns (command, figures)."""
+    with Server(spec) as srv:
+        warm = connect_confirmed(srv.port)  # first-use allocations (lazy imports, tables)
+        heap_query(warm)
+        warm.close()
+        time.sleep(0.3)
+        ctl = connect_confirmed(srv.port)
+        idle: List[socket.socket] = []
+        figures: Dict[str, Any] = {"k": k}
+        try:
+            heap_query(ctl)
+            time.sleep(0.1)
+            figures["a0"], figures["f0"], _ = heap_query(ctl)
+            for cycle in (1, 2):
+                for i in range(k):
+                    try:
+                        idle.append(connect_confirmed(srv.port))
+                    except Exception as exc:
+                        raise RuntimeError("cycle %d: idle connection %d of %d failed: %s; server: %s"
+                                           % (cycle, i + 1, k, exc, server_state(srv)))
+                time.sleep(0.1)
+                figures["a%d" % cycle], figures["f%d" % cycle], _ = heap_query(ctl)
+                close_all(idle)
+                idle = []
+                time.sleep(0.5)
+                figures["c%d" % cycle], _, _ = heap_query(ctl)
+        finally:
+            close_all(idle)
+            ctl.close()
+        if any(figures[x] is None for x in ("a0", "a1", "a2", "c1", "c2")):
+            raise RuntimeError("the server reports no heap figures (not MicroPython?)")
+        return srv.command, figures
+
+
+def bench_heap(k: int = 20, board: str = "esp32") -> None:
+    label = runtime_label("micropython", board)
+    for name, spec in (
+        ("remora cosocket echo (heap_echo)", remora_spec(HEAP_ECHO, "micropython", board)),
+        ("asyncio start_server peer", peer_spec("micropython", board)),
+    ):
+        bench = "heap per idle connection, %s" % name
+        print("[heap] %s" % bench)
+        command = "(server did not start)"
+        try:
+            command, h = measure_heap(spec, k)
+            per = (h["a1"] - h["a0"]) / k
+            notes = (
+                "gc.mem_alloc() after gc.collect(): %d B with 1 control connection, %d B with %d idle "
+                "more (free then %d B; second cycle %+d B per connection); after closing them %+d B, "
+                "after a second open/close cycle %+d B"
+                % (h["a0"], h["a1"], k, h["f1"], (h["a2"] - h["a0"]) / k - per,
+                   h["c1"] - h["a0"], h["c2"] - h["a0"])
+            )
+            add_row(bench, label, "%.0f" % per, "bytes/connection", command, notes)
+        except Exception as exc:
+            error_row(bench, label, command, exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Most idle cosockets that stay working in a 100 KiB heap
+
+
+def check_each(srv: Server, conns: Sequence[socket.socket], timeout: float = 3.0) -> List[bool]:
+    """Echo one byte on each connection in turn (an idle client coming back now and then).
+    Stops early when the server exits or stops answering (the rest count as failed)."""
+    ok: List[bool] = []
+    for s in conns:
+        try:
+            echo_once(s, b"?", timeout)
+            ok.append(True)
+        except socket.timeout:
+            ok.append(False)
+            if not srv.alive() or len(ok) >= 2 and not ok[-2]:
+                break  # the server is gone or hung: do not wait out every connection
+        except OSError:
+            ok.append(False)
+            if not srv.alive():
+                break
+    ok.extend([False] * (len(conns) - len(ok)))
+    return ok
+
+
+def open_confirmed(srv: Server, n: int, step_timeout: float) -> Tuple[List[socket.socket], str]:
+    """Open up to n connections one by one, each confirmed by an echo; stop at a failure."""
+    conns: List[socket.socket] = []
+    why = ""
+    while len(conns) < n:
+        try:
+            conns.append(connect_confirmed(srv.port, step_timeout))
+        except Exception as exc:
+            why = "connection %d failed (%s: %s)" % (len(conns) + 1, type(exc).__name__, exc)
+            break
+        if not srv.alive():
+            why = "server exited after connection %d" % len(conns)
+            break
+    return conns, why
+
+
+def heap_note(s: socket.socket) -> str:
+    try:
+        alloc, free, _ = heap_query(s, 5.0)
+        return "heap %s B allocated, %s B free" % (alloc, free)
+    except Exception as exc:
+        return "HEAP query failed (%s)" % exc
+
+
+def trial(spec: Spec, n: int, step_timeout: float) -> Tuple[bool, str, str]:
+    """Fresh server, exactly n idle connections, never more: do all n echo?"""
+    with Server(spec) as srv:
+        conns, why = open_confirmed(srv, n, step_timeout)
+        try:
+            if why:
+                return False, "n=%d: %s" % (n, why), srv.command
+            time.sleep(0.2)
+            ok = check_each(srv, conns)
+            if not all(ok):
+                return False, "n=%d: %d echo" % (n, sum(ok)), srv.command
+            heap = heap_note(conns[0])
+            both = echo_all(conns, b"*", 5.0)
+            return True, "n=%d: all echo one by one (%s); all at once: %d of %d echo" % (
+                n, heap, sum(both), n), srv.command
+        finally:
+            close_all(conns)
+
+
+def server_state(srv: Server) -> str:
+    state = "server running" if srv.alive() else "server EXITED (%s): %s" % (srv.returncode(), srv.tail(3))
+    if srv.err_count:
+        state += " [%d stderr lines, last: %s]" % (srv.err_count, list(srv.err)[-1])
+    oom = sum(1 for line in srv.out if "out of memory" in line)
+    if oom:
+        state += " [%d 'out of memory in a task' lines]" % oom
+    return state
+
+
+def max_idle(spec: Spec, cap: int, step_timeout: float = 3.0) -> Tuple[str, int, str]:
+    """The ramp of the brief, then (if the ramp left broken connections) fresh-server trials.
+
+    Ramp: open confirmed connections one by one until one fails (or cap), then check every
+    held connection, one after another.  If all k echo, N = k.  Otherwise overload cost
+    connections that were working, so N is found on fresh servers that never go past n
+    connections: binary search for the largest n whose n connections all echo.
+    Returns (command, N, notes)."""
+    with Server(spec) as srv:
+        command = srv.command
+        t0 = time.monotonic()
+        conns, why = open_confirmed(srv, cap, step_timeout)
+        try:
+            ramp = time.monotonic() - t0
+            k = len(conns)
+            why = why or "stopped at the cap of %d" % cap
+            time.sleep(0.2)
+            ok = check_each(srv, conns)
+            n_ok = sum(ok)
+            heap = heap_note(conns[ok.index(True)]) if n_ok else "no connection left to ask HEAP"
+            notes = "ramp: %d held in %.1f s, then %s; afterwards %d of %d echo one by one%s; %s; %s" % (
+                k, ramp, why, n_ok, k,
+                "" if n_ok == k else " (broken: %s)" % compress([i + 1 for i, g in enumerate(ok) if not g]),
+                heap, server_state(srv))
+            if n_ok == k:
+                both = echo_all(conns, b"*", 5.0)
+                notes += "; all at once: %d of %d echo" % (sum(both), k)
+        finally:
+            close_all(conns)
+    if n_ok == k:
+        return command, k, notes
+    lo, hi = 0, k  # lo: known to hold (0 trivially); hi: known not to
+    steps = []
+    best = ""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        good, text, _ = trial(spec, mid, step_timeout)
+        steps.append("n=%d ok" % mid if good else "%s FAIL" % text)
+        if good:
+            lo, best = mid, text
+        else:
+            hi = mid
+    notes += ". Fresh-server trials (never more than n open): %s. Largest: %s" % (
+        ", ".join(steps), best or "none held")
+    return command, lo, notes
+
+
+def compress(nums: List[int]) -> str:
+    if not nums:
+        return "none"
+    out = []
+    start = prev = nums[0]
+    for x in nums[1:] + [None]:  # type: ignore[list-item]
+        if x is not None and x == prev + 1:
+            prev = x
+            continue
+        out.append(str(start) if start == prev else "%d-%d" % (start, prev))
+        if x is not None:
+            start = prev = x
+    return ",".join(out)
+
+
+def bench_maxidle(heap: int = 100 * 1024, board: str = "esp32", cap: int = 400) -> None:
+    label = runtime_label("micropython", board, heap)
+    for name, spec in (
+        ("remora cosocket echo (heap_echo)", remora_spec(HEAP_ECHO, "micropython", board, heap)),
+        ("asyncio start_server peer", peer_spec("micropython", board, heap)),
+    ):
+        bench = "max idle connections that all still echo, %s" % name
+        print("[maxidle] %s" % bench)
+        command = "(server did not start)"
+        try:
+            command, n, notes = max_idle(spec, cap)
+            add_row(bench, label, str(n), "connections", command, notes)
+        except Exception as exc:
+            error_row(bench, label, command, exc)
+    add_row(
+        "max idle connections, microdot (HTTP)",
+        label,
+        str(MICRODOT_IDLE_HTTP),
+        "connections",
+        "not measured: the issue's figure",
+        "reference only: the issue's figure for microdot's idle HTTP connections in a 100 KiB heap",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. 10,000 idle cosockets on CPython
+
+
+def raise_nofile() -> Tuple[int, int]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def open_many(port: int, n: int, window: int = 100, per_conn_timeout: float = 10.0,
+              total_timeout: float = 120.0) -> Tuple[List[socket.socket], str, float]:
+    """Open n connections, at most `window` in progress at once (within the listen backlog),
+    each confirmed by a one-byte echo.  Stops at the first failure.
+    Returns (held sockets, why it stopped, seconds)."""
+    sel = selectors.DefaultSelector()
+    held: List[socket.socket] = []
+    pending: Dict[socket.socket, List[Any]] = {}  # sock -> [phase, deadline]
+    started = 0
+    why = ""
+    t0 = time.monotonic()
+    try:
+        while len(held) < n and not why:
+            while len(pending) < window and started < n:
+                try:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                except OSError as exc:
+                    why = "client socket() failed after %d: %s" % (started, exc)
+                    break
+                s.setblocking(False)
+                code = s.connect_ex((HOST, port))
+                if code not in (0, 115, 11):  # EINPROGRESS, EAGAIN
+                    s.close()
+                    why = "connect %d failed: %s" % (started + 1, os.strerror(code))
+                    break
+                pending[s] = ["connect", time.monotonic() + per_conn_timeout]
+                sel.register(s, selectors.EVENT_WRITE)
+                started += 1
+            if why:
+                break
+            now = time.monotonic()
+            if now - t0 > total_timeout:
+                why = "total timeout %.0f s" % total_timeout
+                break
+            for key, mask in sel.select(0.5):
+                s = key.fileobj  # type: ignore[assignment]
+                st = pending[s]
+                if st[0] == "connect":
+                    code = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if code:
+                        why = "connect %d failed: %s" % (len(held) + 1, os.strerror(code))
+                        break
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    s.send(b"x")
+                    st[0] = "echo"
+                    sel.modify(s, selectors.EVENT_READ)
+                else:
+                    try:
+                        data = s.recv(16)
+                    except BlockingIOError:
+                        continue
+                    except OSError as exc:
+                        why = "connection %d: %s" % (len(held) + 1, exc)
+                        break
+                    if data != b"x":
+                        why = "connection %d: %s" % (len(held) + 1, "closed by the server" if not data else "bad echo %r" % data)
+                        break
+                    sel.unregister(s)
+                    del pending[s]
+                    held.append(s)
+            now = time.monotonic()
+            for s, st in list(pending.items()):
+                if now > st[1]:
+                    why = "connection stuck in %s for %.0f s (held %d)" % (st[0], per_conn_timeout, len(held))
+                    break
+    finally:
+        for s in pending:
+            try:
+                sel.unregister(s)
+            except (KeyError, ValueError):
+                pass
+            s.close()
+        sel.close()
+    return held, why or "all %d open" % n, time.monotonic() - t0
+
+
+def bench_c10k(n: int = 10000, board: str = "unix") -> None:
+    label = runtime_label("cpython", board)
+    bench = "idle cosockets held (target %d)" % n
+    print("[c10k] %s" % bench)
+    soft, hard = raise_nofile()
+    command = "(server did not start)"
+    held: List[socket.socket] = []
+    srv = None
+    try:
+        if soft < n + 100:
+            print("  note: RLIMIT_NOFILE is %d (hard %d): fewer than %d connections fit" % (soft, hard, n))
+        srv = Server(remora_spec(HEAP_ECHO, "cpython", board))  # inherits the raised limit
+        command = srv.command
+        ctl = connect_confirmed(srv.port)
+        held.append(ctl)
+        _, _, rss0 = heap_query(ctl)
+        socks, why, secs = open_many(srv.port, n)
+        held.extend(socks)
+        time.sleep(0.5)
+        _, _, rss1 = heap_query(ctl, 30.0)
+        sample = socks[::100]
+        ok = echo_all(sample, b"s", 20.0)
+        count = len(socks)
+        notes = "%s in %.1f s (%.0f conn/s); RLIMIT_NOFILE %d; every 100th echoes: %d of %d%s" % (
+            why, secs, count / secs if secs else 0, soft, sum(ok), len(sample),
+            "" if srv.alive() else "; server EXITED: " + srv.tail(3))
+        add_row(bench, label, str(count), "connections", command, notes)
+        if rss0 is None or rss1 is None or not count:
+            raise RuntimeError("no RSS figure from the server")
+        per = (rss1 - rss0) / count
+        add_row("memory per idle cosocket (RSS delta / connections)", label, "%.2f" % per,
+                "KiB/connection", command,
+                "VmRSS %d KiB with 1 connection, %d KiB with %d more" % (rss0, rss1, count))
+    except Exception as exc:
+        error_row(bench, label, command, exc)
+    finally:
+        if srv is not None:
+            srv.stop()  # first, so closing 10k sockets does not make 10k resets to log
+        close_all(held)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table() -> str:
+    lines = [
+        "| benchmark | runtime | figure | unit | command | notes |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for r in ROWS:
+        cmd = "`%s`" % r.command if r.command and not r.command.startswith(("ratio", "not ", "(")) else r.command
+        lines.append("| %s | %s | %s | %s | %s | %s |" % tuple(
+            cell(x) for x in (r.bench, r.runtime, r.figure, r.unit, cmd, r.notes)))
+    return "\n".join(lines)
+
+
+def micropython_version() -> str:
+    try:
+        out = subprocess.run(
+            [paths.find_tool("micropython"), "-c", "import sys; print(sys.version)"],
+            capture_output=True, text=True, timeout=10,
+        )
+        return out.stdout.strip()
+    except Exception as exc:  # pragma: no cover - informational
+        return "unknown (%s)" % exc
+
+
+def git_rev() -> str:
+    try:
+        out = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "lib"],
+                               capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() + (" (lib/ has uncommitted changes)" if dirty.stdout.strip() else "")
+    except Exception:
+        return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_results(started: float, groups: List[str], seconds: float) -> str:
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    head = [
+        "# remora benchmarks",
+        "",
+        "Written by `bench/run.py` (`make bench`) on %s; took %.0f s. Groups run: %s."
+        % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), time.time() - started, ", ".join(groups)),
+        "",
+        "- machine: %s, %d CPUs online; servers pinned to CPU %d, the client (this driver) to CPU %d: %s"
+        % (cpu_model(), os.cpu_count() or 0, SERVER_CPU, CLIENT_CPU, "yes" if PINNED[0] else "no"),
+        "- %s; MicroPython %s" % ("CPython " + platform.python_version(), micropython_version()),
+        "- remora at git %s" % git_rev(),
+        "- echo rows: %.1f s measured per row (median of 3 runs of %.1f s, each after 0.3 s of warm-up), "
+        "16-byte messages, one in flight per connection" % (seconds, seconds / 3),
+        "- commands run from the repository root (paths are relative to it); the client is this driver",
+        "",
+        "Benchmarks measure, they do not judge: see bench/README.md for what each row means.",
+        "",
+    ]
+    text = "\n".join(head) + "\n" + table() + "\n"
+    with open(RESULTS, "w") as f:
+        f.write(text)
+    return text
+
+
+GROUPS = ("echo", "heap", "maxidle", "c10k")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", action="append", choices=GROUPS, help="run only this group (repeatable)")
+    ap.add_argument("--seconds", type=float, default=3.0, help="measured seconds per echo row (3)")
+    ap.add_argument("--heap-k", type=int, default=20, help="idle connections for the heap rows (20)")
+    ap.add_argument("--c10k", type=int, default=10000, help="connections for the CPython row (10000)")
+    opts = ap.parse_args(argv)
+    groups = opts.only or list(GROUPS)
+    started = time.time()
+
+    raise_nofile()
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if {SERVER_CPU, CLIENT_CPU} <= cpus:
+        os.sched_setaffinity(0, {CLIENT_CPU})  # this thread and the threads it starts
+        PINNED[0] = True
+    else:
+        print("note: CPUs %s available; not pinning server and client apart" % sorted(cpus))
+
+    try:
+        print("compiling remora to .mpy under %s" % rel(paths.build_dir()))
+        runtimes.compile_lib()
+    except Exception as exc:
+        print("compile failed: %s" % exc)
+
+    steps: List[Tuple[str, Callable[[], None]]] = [
+        ("echo", lambda: bench_echo(opts.seconds)),
+        ("heap", lambda: bench_heap(opts.heap_k)),
+        ("maxidle", lambda: bench_maxidle()),
+        ("c10k", lambda: bench_c10k(opts.c10k)),
+    ]
+    for name, fn in steps:
+        if name not in groups:
+            continue
+        try:
+            fn()
+        except Exception as exc:  # a bug in a group must not cost the other groups
+            traceback.print_exc()
+            error_row(name, "-", "", exc)
+    text = write_results(started, groups, opts.seconds)
+    print()
+    print(text)
+    print("written to %s" % rel(RESULTS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Socket-layer scenarios, run by host_tests/test_sockets.py on both runtimes.
+
+    remora run host_tests/programs/scenarios.py NAME [args...]
+
+Each scenario prints ``RESULT key value`` lines that the test reads, and
+``READY port`` where it serves.
+"""
+
+import remora
+from remora import dispatcher
+
+
+def result(key, value):
+    print("RESULT", key, value)
+
+
+def name_of(exc):
+    return type(exc).__name__
+
+
+# -- blocking calls and connect errors --------------------------------------
+
+
+def _blocking_connect(host, port):
+    try:
+        remora.connect(host, port, 2000)
+        return "connected"
+    except remora.SocketError as exc:
+        return name_of(exc)
+
+
+async def connect_errors(args):
+    refused_port = int(args[0])
+    # A blocking call on the dispatcher thread is refused, not frozen.
+    try:
+        remora.connect("127.0.0.1", refused_port)
+        result("dispatcher_connect", "returned")
+    except remora.DispatcherBlocked:
+        result("dispatcher_connect", "DispatcherBlocked")
+    # The same calls on a worker thread, and as a task's non-blocking connect.
+    result("thread_refused", await remora.thread_call(_blocking_connect, "127.0.0.1", refused_port))
+    result("thread_resolve", await remora.thread_call(_blocking_connect, "no-such-host.invalid", 80))
+    for key, host in (("task_refused", "127.0.0.1"), ("task_resolve", "no-such-host.invalid")):
+        sock = remora.Socket()
+        try:
+            await sock.connect(host, refused_port if key == "task_refused" else 80, 2000)
+            result(key, "connected")
+        except remora.SocketError as exc:
+            result(key, name_of(exc))
+        result(key + "_state", sock.state())
+
+
+async def connect_timeout(args):
+    # args: host port of a listener whose backlog is full (SYNs are dropped).
+    sock = remora.Socket()
+    start = remora.ticks_ms()
+    try:
+        await sock.connect(args[0], int(args[1]), 300)
+        result("task_connect", "connected")
+    except remora.SocketError as exc:
+        result("task_connect", name_of(exc))
+    result("task_elapsed_ms", remora.ticks_diff(remora.ticks_ms(), start))
+    result("thread_connect", await remora.thread_call(_blocking_connect, args[0], int(args[1])))
+
+
+# -- unconnected cosockets, states, disable/enable --------------------------
+
+
+async def unconnected(args):
+    done = []
+
+    async def sleeper(sock):
+        result("unconnected_state", sock.state())
+        start = remora.ticks_ms()
+        try:
+            await sock.read(200)
+            result("unconnected_read", "data")
+        except remora.Timeout:
+            result("unconnected_read", "Timeout")
+        result("unconnected_slept_ms", remora.ticks_diff(remora.ticks_ms(), start))
+        try:
+            await sock.read()
+        except remora.WrongMode:
+            result("unconnected_read_no_timeout", "WrongMode")
+        done.append(1)
+
+    remora.event(sleeper)
+    while not done:
+        await remora.sleep_ms(20)
+
+    # disable() returns what enable() passes; getsock() and owner().
+    async def parked(sock):
+        result("getsock_is_sock", remora.getsock() is sock)
+        result("owner", sock.owner())
+        values = await sock.disable()
+        result("enable_values", repr(values))
+        done.append(2)
+
+    sock = remora.event(parked)
+    await remora.sleep_ms(50)
+    result("owner_from_other_task", sock.owner())
+    sock.enable(1, "two")
+    while len(done) < 2:
+        await remora.sleep_ms(20)
+    result("getsock_in_main", remora.getsock())
+
+
+async def states(args):
+    listener = remora.bind(int(args[0]), "127.0.0.1")
+    result("listener_state", listener.state())
+    sock = remora.Socket()
+    result("new_state", sock.state())
+    await sock.connect("127.0.0.1", int(args[0]))
+    result("connected_state", sock.state())
+    result("connected_mode", sock.mode())
+    peer = await listener.accept()
+    result("accepted_state", peer.state())
+    sock.close()
+    result("closed_state", sock.state())
+    result("peer_read_after_close", repr(await peer.read(2000)))
+    peer.close()
+    listener.close()
+
+
+# -- FIFO order of several writers on one cosocket --------------------------
+
+
+async def fifo(args):
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+    message_size = 512
+    writers, per_writer = 4, 60
+    calls = []
+    arrivals = []
+    finished = []
+    most_queued = [0]
+    # Small kernel buffers (Linux: SOL_SOCKET 1, SO_SNDBUF 7, SO_RCVBUF 8), so
+    # the writers really fill the queue and wait in line.
+    listener._s.setsockopt(1, 8, 4096)
+
+    async def reader(sock):
+        msg = bytearray(message_size)  # one preallocated message buffer
+        fill = 0
+        left = writers * per_writer * message_size
+        while left > 0:
+            data = await sock.read()
+            if not data:
+                break
+            left -= len(data)
+            view = memoryview(data)
+            while len(view):
+                n = min(len(view), message_size - fill)
+                msg[fill : fill + n] = view[:n]
+                fill += n
+                view = view[n:]
+                if fill == message_size:
+                    fill = 0
+                    tag = int(msg[:8].decode().replace("-", ""))
+                    if msg[8:16] != msg[:8] or msg[-8:] != msg[:8]:
+                        result("torn_message", tag)
+                    arrivals.append(tag)
+            await remora.sleep_ms(1)  # a slow reader, so writers queue up
+        finished.append(1)
+
+    async def writer(sock_a, sink, number):
+        for seq in range(per_writer):
+            tag = b"%02d-%05d" % (number, seq)  # 8 bytes
+            calls.append(number * 100000 + seq)
+            await sink.write(tag * (message_size // 8))
+            most_queued[0] = max(most_queued[0], sink.queued())
+        finished.append(1)
+
+    async def client(sock):
+        await sock.connect("127.0.0.1", port)
+        sock._s.setsockopt(1, 7, 4096)
+        sock.queuelen(2 * message_size)
+        for number in range(writers):
+            remora.event(writer, sock, number)
+        while len(finished) < writers + 1:
+            await remora.sleep_ms(20)
+
+    remora.event(client)
+    peer = await listener.accept()
+    peer.event(reader, mode=remora.COSOCKET)
+    while len(finished) < writers + 1:
+        await remora.sleep_ms(20)
+    result("messages", len(arrivals))
+    result("fifo", arrivals == calls)
+    result("queue_used", most_queued[0] > 0)
+
+
+# -- shutdown wakes everything ----------------------------------------------
+
+
+async def shutdown(args):
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+    woke = []
+
+    async def report(name, coro):
+        try:
+            await coro
+            woke.append(name + ":returned")
+        except remora.Shutdown:
+            woke.append(name + ":Shutdown")
+
+    other_listener = remora.bind(port + 1, "127.0.0.1")
+
+    async def acceptor(_sock):
+        await report("accept", other_listener.accept())
+
+    async def parked_disabled(sock):
+        await report("disable", sock.disable())
+
+    async def sleeper(sock):
+        await report("sleep", sock.read(60000))
+
+    async def stuck_writer(sock_a, sink):
+        async def flood():
+            block = bytes(4096)
+            while True:
+                await sink.write(block)
+
+        await report("write", flood())
+
+    async def client(sock):
+        await sock.connect("127.0.0.1", port)
+        remora.event(stuck_writer, sock)
+        await report("client_read", sock.read())
+
+    remora.event(acceptor)
+    remora.event(sleeper)
+    remora.event(client)
+    peer = await listener.accept()  # never read: the writer fills up and stops
+    peer.event(parked_disabled, mode=remora.COSOCKET)
+    await remora.sleep_ms(500)
+    print("STOPPING", dispatcher.open_sockets())
+    remora.stop()
+    for _ in range(20):
+        await remora.sleep_ms(0)
+    for name in sorted(woke):
+        result("woke", name)
+    result("open_sockets", dispatcher.open_sockets())
+
+
+# -- a task that raises; a peer that resets while we write ------------------
+
+
+async def faulty_server(args):
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+
+    async def serve(sock):
+        data = await sock.read()
+        if data == b"boom":
+            raise ValueError("boom requested")
+        if data == b"flood":
+            block = bytes(range(256)) * 16
+            try:
+                while True:
+                    await sock.write(block)
+            except remora.Closed as exc:
+                print("WRITE-ERROR Closed reset=%s" % exc.reset)
+                raise
+        while data:
+            await sock.write(data)
+            data = await sock.read()
+
+    print("READY", port)
+    while True:
+        s = await listener.accept()
+        s.event(serve, mode=remora.COSOCKET)
+
+
+SCENARIOS = {
+    "connect_errors": connect_errors,
+    "connect_timeout": connect_timeout,
+    "unconnected": unconnected,
+    "states": states,
+    "fifo": fifo,
+    "shutdown": shutdown,
+    "faulty_server": faulty_server,
+}
+
+
+async def main(args):
+    await SCENARIOS[args[0]](args[1:])
+    print("DONE")

@@ -1,0 +1,219 @@
+"""The socket layer's semantics and faults, on both runtimes.
+
+Each test runs a scenario of host_tests/programs/scenarios.py under the
+runtime being tested and checks the ``RESULT key value`` lines it prints.
+"""
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+from harness import free_port
+
+SCENARIOS = "host_tests/programs/scenarios.py"
+
+
+def results(prog, timeout=20):
+    """Wait for the program to finish; return its RESULT lines as a dict of lists."""
+    rc = prog.wait(timeout)
+    assert rc == 0, prog.output()
+    assert "DONE" in prog.lines(), prog.output()
+    found = {}
+    for line in prog.lines():
+        if line.startswith("RESULT "):
+            _, key, value = line.split(" ", 2)
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def test_connect_errors(program):
+    port = free_port()  # nothing listens there: connections are refused
+    r = results(program(SCENARIOS, "connect_errors", port))
+    assert r["dispatcher_connect"] == ["DispatcherBlocked"]
+    assert r["thread_refused"] == ["CannotConnect"]
+    assert r["thread_resolve"] == ["CannotResolve"]
+    assert r["task_refused"] == ["CannotConnect"]
+    assert r["task_resolve"] == ["CannotResolve"]
+    assert r["task_refused_state"] == ["closed"]
+
+
+def test_connect_timeout(program):
+    # A listener that never accepts, its backlog filled: the kernel drops
+    # further SYNs, so a connect can only time out.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            fillers.append(s)
+        time.sleep(0.2)
+        r = results(program(SCENARIOS, "connect_timeout", "127.0.0.1", port))
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
+    assert r["task_connect"] == ["Timeout"]
+    assert int(r["task_elapsed_ms"][0]) >= 250
+    assert r["thread_connect"] == ["Timeout"]
+
+
+def test_unconnected_cosocket_disable_enable(program):
+    r = results(program(SCENARIOS, "unconnected"))
+    assert r["unconnected_state"] == ["unconnected"]
+    assert r["unconnected_read"] == ["Timeout"]
+    assert int(r["unconnected_slept_ms"][0]) >= 150
+    assert r["unconnected_read_no_timeout"] == ["WrongMode"]
+    assert r["getsock_is_sock"] == ["True"]
+    assert r["owner"] == ["True"]
+    assert r["owner_from_other_task"] == ["False"]
+    assert r["enable_values"] == ["(1, 'two')"]
+    assert r["getsock_in_main"] == ["None"]
+
+
+def test_states(program):
+    r = results(program(SCENARIOS, "states", free_port()))
+    assert r["listener_state"] == ["listening"]
+    assert r["new_state"] == ["unconnected"]
+    assert r["connected_state"] == ["connected"]
+    assert r["connected_mode"] == ["blocking"]
+    assert r["accepted_state"] == ["connected"]
+    assert r["closed_state"] == ["closed"]
+    assert r["peer_read_after_close"] == ["None"]  # orderly close, not a timeout
+
+
+def test_writers_served_in_fifo_order(program):
+    r = results(program(SCENARIOS, "fifo", free_port()), timeout=60)
+    assert "torn_message" not in r, r["torn_message"]
+    assert r["messages"] == ["240"]
+    assert r["fifo"] == ["True"]
+    assert r["queue_used"] == ["True"]
+
+
+def test_shutdown_wakes_every_suspended_cosocket(program):
+    prog = program(SCENARIOS, "shutdown", free_port())
+    r = results(prog)
+    assert sorted(r["woke"]) == [
+        "accept:Shutdown",
+        "client_read:Shutdown",
+        "disable:Shutdown",
+        "sleep:Shutdown",
+        "write:Shutdown",
+    ]
+    assert r["open_sockets"] == ["0"]
+
+
+@pytest.fixture
+def faulty(program):
+    prog = program(SCENARIOS, "faulty_server", free_port())
+    return prog, prog.ready()
+
+
+def echo_once(port, payload=b"still serving"):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            data = s.recv(4096)
+            assert data, "connection closed early"
+            got += data
+        return got
+
+
+def test_task_that_raises_is_logged_and_server_survives(faulty):
+    prog, port = faulty
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"boom")
+        assert s.recv(100) == b""  # the failed task's socket is closed
+    deadline = time.monotonic() + 5
+    while not any("boom requested" in line for line in prog.lines() + prog.stderr_lines()):
+        assert time.monotonic() < deadline, prog.output()
+        time.sleep(0.05)
+    assert any("task failed" in line for line in prog.lines()), prog.output()
+    assert echo_once(port) == b"still serving"
+
+
+def test_peer_reset_mid_write(faulty):
+    prog, port = faulty
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"flood")
+    s.recv(65536)  # the server is writing
+    # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    line = prog.wait_for_line("WRITE-ERROR", 10)
+    assert line == "WRITE-ERROR Closed reset=True"
+    assert echo_once(port) == b"still serving"
+
+
+def test_half_closed_peer_still_gets_its_answer(faulty):
+    _prog, port = faulty
+    payload = bytes(range(256)) * 64
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)  # we will send no more, but still read
+        got = b""
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            got += data
+    assert got == payload
+
+
+@pytest.mark.parametrize("runtime", ["micropython"])
+def test_micropython_heap_flood_is_contained(program):
+    """Open connections until the 110 KiB heap runs out; the server survives."""
+    prog = program("examples/ex09_cosocket_echo.py", free_port())
+    port = prog.ready()
+    clients = []
+    payload = b"x" * 900
+    try:
+        # Open connections, each holding a read buffer, until the heap runs
+        # out (the server says so) or the listener stops taking more.
+        while len(clients) < 300 and not any("out of memory" in x for x in prog.lines()):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=3)
+                s.sendall(payload)
+            except OSError:
+                break
+            clients.append(s)
+        time.sleep(0.5)
+        out = "\n".join(prog.lines())
+        assert "out of memory" in out, "the flood never exhausted the heap:\n" + prog.output()
+        assert prog.returncode is None, prog.output()
+    finally:
+        for s in clients:
+            s.close()
+    # Memory comes back once the flood's connections close.
+    time.sleep(1)
+    for _ in range(5):
+        assert echo_once(port) == b"still serving"
+    assert prog.returncode is None, prog.output()
+
+
+def test_worker_threads_write_while_task_reads(program):
+    """Example 8's pattern under load: reads on the dispatcher, writes on workers."""
+    prog = program("examples/ex08_deferred_write.py", free_port())
+    port = prog.ready()
+    errors = []
+
+    def client(n):
+        try:
+            payload = bytes([n]) * 20000
+            assert echo_once(port, payload) == payload
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
