@@ -128,9 +128,23 @@ def set_heap(argv: List[str], heap_bytes: int) -> List[str]:
     raise ValueError("no -X heapsize= in %r" % (argv,))
 
 
-def remora_spec(program: str, runtime: str, board: str, heap: Optional[int] = None) -> Spec:
+def remora_spec(program: str, runtime: str, board: str, heap: Optional[int] = None,
+                boards_dir: Optional[str] = None) -> Spec:
+    """A remora program; heap replaces the board's -X heapsize= (MicroPython); boards_dir
+    takes the board profile from another folder (REMORA_BOARDS) than boards/."""
+
     def build(port: int) -> Tuple[List[str], Dict[str, str]]:
-        argv, env = runtimes.command(runtime, program, board, [str(port)])
+        saved = os.environ.get("REMORA_BOARDS")
+        if boards_dir is not None:
+            os.environ["REMORA_BOARDS"] = boards_dir
+        try:
+            argv, env = runtimes.command(runtime, program, board, [str(port)])
+        finally:
+            if boards_dir is not None:
+                if saved is None:
+                    del os.environ["REMORA_BOARDS"]
+                else:
+                    os.environ["REMORA_BOARDS"] = saved
         if heap is not None and runtime == "micropython":
             argv = set_heap(argv, heap)
         return argv, env
@@ -351,7 +365,7 @@ def heap_query(s: socket.socket, timeout: float = 10.0) -> Tuple[Optional[int], 
     if len(words) != 4 or words[0] != "HEAP":
         raise ValueError("bad HEAP answer %r" % buf)
 
-    def num(w: str) -> Optional[int]:
+    def num(w: str) -> Optional[int]:  # "None": no GC heap (CPython); -1: no /proc
         return None if w in ("None", "-1") else int(w)
 
     return num(words[1]), num(words[2]), num(words[3])
@@ -520,7 +534,7 @@ def median(xs: List[float]) -> float:
     return ys[mid] if len(ys) % 2 else (ys[mid - 1] + ys[mid]) / 2
 
 
-def bench_echo(seconds: float, rounds: int = 3) -> None:
+def bench_echo(seconds: float, rounds: int = 5) -> None:
     """Both servers of a runtime run side by side (the idle one costs nothing); the rounds
     alternate between them, so a burst of load from elsewhere on the machine hits both
     rather than one.  Each row: the median of `rounds` runs of seconds/rounds each."""
@@ -590,7 +604,7 @@ def bench_echo(seconds: float, rounds: int = 3) -> None:
                     continue
                 rates = runs[key]
                 medians[key] = median(rates)
-                notes = "median of %d runs of %.1f s (%s); %d round trips in all" % (
+                notes = "median of %d runs of %.2f s (%s); %d round trips in all" % (
                     len(rates), each, ", ".join("%.0f" % r for r in rates), sum(counts[key]))
                 if nconn > 1:
                     per = spreads[key]
@@ -673,8 +687,8 @@ def bench_heap(k: int = 20, board: str = "esp32") -> None:
             per = (h["a1"] - h["a0"]) / k
             notes = (
                 "gc.mem_alloc() after gc.collect(): %d B with 1 control connection, %d B with %d idle "
-                "more (free then %d B; second cycle %+d B per connection); after closing them %+d B, "
-                "after a second open/close cycle %+d B"
+                "more (free then %d B; a second cycle differs by %+.0f B per connection); after closing "
+                "them %+d B, after a second open/close cycle %+d B"
                 % (h["a0"], h["a1"], k, h["f1"], (h["a2"] - h["a0"]) / k - per,
                    h["c1"] - h["a0"], h["c2"] - h["a0"])
             )
@@ -937,18 +951,14 @@ def open_many(port: int, n: int, window: int = 100, per_conn_timeout: float = 10
     return held, why or "all %d open" % n, time.monotonic() - t0
 
 
-def bench_c10k(n: int = 10000, board: str = "unix") -> None:
-    label = runtime_label("cpython", board)
-    bench = "idle cosockets held (target %d)" % n
+def c10k_one(name: str, spec: Spec, label: str, n: int, limit: int) -> None:
+    bench = "idle connections held (target %d), %s" % (n, name)
     print("[c10k] %s" % bench)
-    soft, hard = raise_nofile()
     command = "(server did not start)"
     held: List[socket.socket] = []
     srv = None
     try:
-        if soft < n + 100:
-            print("  note: RLIMIT_NOFILE is %d (hard %d): fewer than %d connections fit" % (soft, hard, n))
-        srv = Server(remora_spec(HEAP_ECHO, "cpython", board))  # inherits the raised limit
+        srv = Server(spec)  # inherits this process's raised RLIMIT_NOFILE
         command = srv.command
         ctl = connect_confirmed(srv.port)
         held.append(ctl)
@@ -960,22 +970,33 @@ def bench_c10k(n: int = 10000, board: str = "unix") -> None:
         sample = socks[::100]
         ok = echo_all(sample, b"s", 20.0)
         count = len(socks)
-        notes = "%s in %.1f s (%.0f conn/s); RLIMIT_NOFILE %d; every 100th echoes: %d of %d%s" % (
-            why, secs, count / secs if secs else 0, soft, sum(ok), len(sample),
-            "" if srv.alive() else "; server EXITED: " + srv.tail(3))
+        notes = "%s in %.1f s (%.0f connections/s, each confirmed by an echo); RLIMIT_NOFILE %d " \
+                "for server and client; every 100th still echoes: %d of %d%s" % (
+                    why, secs, count / secs if secs else 0, limit, sum(ok), len(sample),
+                    "" if srv.alive() else "; server EXITED: " + server_state(srv))
         add_row(bench, label, str(count), "connections", command, notes)
         if rss0 is None or rss1 is None or not count:
             raise RuntimeError("no RSS figure from the server")
-        per = (rss1 - rss0) / count
-        add_row("memory per idle cosocket (RSS delta / connections)", label, "%.2f" % per,
-                "KiB/connection", command,
-                "VmRSS %d KiB with 1 connection, %d KiB with %d more" % (rss0, rss1, count))
+        add_row("memory per idle connection (RSS delta / connections), %s" % name, label,
+                "%.2f" % ((rss1 - rss0) / count), "KiB/connection", command,
+                "server VmRSS %d KiB with 1 connection, %d KiB with %d more" % (rss0, rss1, count))
     except Exception as exc:
         error_row(bench, label, command, exc)
     finally:
         if srv is not None:
-            srv.stop()  # first, so closing 10k sockets does not make 10k resets to log
+            srv.stop()  # first, so closing the sockets does not make thousands of resets to log
         close_all(held)
+
+
+def bench_c10k(n: int = 10000) -> None:
+    soft, hard = raise_nofile()
+    if soft < n + 100:
+        print("  note: RLIMIT_NOFILE is %d (hard %d): fewer than %d connections fit" % (soft, hard, n))
+    c10k_one("remora cosocket echo (heap_echo)",
+             remora_spec(HEAP_ECHO, "cpython", "c10k", boards_dir=os.path.join(HERE, "boards")),
+             runtime_label("cpython", "c10k"), n, soft)
+    c10k_one("asyncio start_server peer", peer_spec("cpython", "unix"),
+             runtime_label("cpython", "unix"), n, soft)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1031,7 +1052,7 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def write_results(started: float, groups: List[str], seconds: float) -> str:
+def write_results(started: float, groups: List[str], seconds: float, rounds: int) -> str:
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     head = [
         "# remora benchmarks",
@@ -1043,8 +1064,8 @@ def write_results(started: float, groups: List[str], seconds: float) -> str:
         % (cpu_model(), os.cpu_count() or 0, SERVER_CPU, CLIENT_CPU, "yes" if PINNED[0] else "no"),
         "- %s; MicroPython %s" % ("CPython " + platform.python_version(), micropython_version()),
         "- remora at git %s" % git_rev(),
-        "- echo rows: %.1f s measured per row (median of 3 runs of %.1f s, each after 0.3 s of warm-up), "
-        "16-byte messages, one in flight per connection" % (seconds, seconds / 3),
+        "- echo rows: %.1f s measured per row (median of %d runs of %.2f s, each after 0.3 s of warm-up), "
+        "16-byte messages, one in flight per connection" % (seconds, rounds, seconds / rounds),
         "- commands run from the repository root (paths are relative to it); the client is this driver",
         "",
         "Benchmarks measure, they do not judge: see bench/README.md for what each row means.",
@@ -1063,6 +1084,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", action="append", choices=GROUPS, help="run only this group (repeatable)")
     ap.add_argument("--seconds", type=float, default=3.0, help="measured seconds per echo row (3)")
+    ap.add_argument("--rounds", type=int, default=5, help="runs per echo row; the row is their median (5)")
     ap.add_argument("--heap-k", type=int, default=20, help="idle connections for the heap rows (20)")
     ap.add_argument("--c10k", type=int, default=10000, help="connections for the CPython row (10000)")
     opts = ap.parse_args(argv)
@@ -1084,7 +1106,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("compile failed: %s" % exc)
 
     steps: List[Tuple[str, Callable[[], None]]] = [
-        ("echo", lambda: bench_echo(opts.seconds)),
+        ("echo", lambda: bench_echo(opts.seconds, opts.rounds)),
         ("heap", lambda: bench_heap(opts.heap_k)),
         ("maxidle", lambda: bench_maxidle()),
         ("c10k", lambda: bench_c10k(opts.c10k)),
@@ -1097,7 +1119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         except Exception as exc:  # a bug in a group must not cost the other groups
             traceback.print_exc()
             error_row(name, "-", "", exc)
-    text = write_results(started, groups, opts.seconds)
+    text = write_results(started, groups, opts.seconds, opts.rounds)
     print()
     print(text)
     print("written to %s" % rel(RESULTS))

@@ -65,7 +65,7 @@ def test_connect_timeout(program):
 
 
 def test_unconnected_cosocket_disable_enable(program):
-    r = results(program(SCENARIOS, "unconnected"))
+    r = results(program(SCENARIOS, "unconnected", free_port()))
     assert r["unconnected_state"] == ["unconnected"]
     assert r["unconnected_read"] == ["Timeout"]
     assert int(r["unconnected_slept_ms"][0]) >= 150
@@ -75,6 +75,10 @@ def test_unconnected_cosocket_disable_enable(program):
     assert r["owner_from_other_task"] == ["False"]
     assert r["enable_values"] == ["(1, 'two')"]
     assert r["getsock_in_main"] == ["None"]
+    assert r["bound_same_socket"] == ["True"]
+    assert r["bound_state"] == ["listening"]
+    assert r["second_open"] == ["WrongMode"]
+    assert r["bound_accepted"] == ["b'via bound cosocket'"]
 
 
 def test_states(program):

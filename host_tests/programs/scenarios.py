@@ -104,6 +104,34 @@ async def unconnected(args):
         await remora.sleep_ms(20)
     result("getsock_in_main", remora.getsock())
 
+    # An unconnected cosocket whose first call binds: it becomes a listener;
+    # a second open on the same cosocket is refused.
+    port = int(args[0])
+
+    async def binder(sock):
+        listener = sock.bind(port, "127.0.0.1")
+        result("bound_same_socket", listener is sock)
+        result("bound_state", sock.state())
+        try:
+            await sock.connect("127.0.0.1", port)
+            result("second_open", "allowed")
+        except remora.WrongMode:
+            result("second_open", "WrongMode")
+        conn = await sock.accept(5000)
+        result("bound_accepted", await conn.read(5000))
+        conn.close()
+        done.append(3)
+
+    async def dialer(sock):
+        await sock.connect("127.0.0.1", port)
+        await sock.write(b"via bound cosocket")
+
+    remora.event(binder)
+    await remora.sleep_ms(50)
+    remora.event(dialer)
+    while len(done) < 3:
+        await remora.sleep_ms(20)
+
 
 async def states(args):
     listener = remora.bind(int(args[0]), "127.0.0.1")
