@@ -13,4 +13,13 @@ PROFILE = {
     "connect_timeout_ms": 10000,
     "write_timeout_ms": 30000,
     "thread_stack": 0,
+    # HTTP server
+    "http_idle_ms": 30000,  # keep-alive connection waiting for its next request
+    "http_head_ms": 10000,  # first byte to end of a request head (slowloris)
+    "http_body_ms": 10000,  # longest pause inside a request body
+    "http_max_request_line": 8190,  # longer: 414
+    "http_max_header_bytes": 8192,  # larger head: 431
+    "http_max_headers": 64,  # more fields: 431
+    "http_max_body": 1048576,  # larger body: 413
+    "max_sessions": 64,
 }

@@ -101,9 +101,9 @@ async def _guard(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) 
     finally:
         task = port.current_task()
         _bound.pop(task, None)
-        if sock is not None:
-            if sock._task is task:
-                sock._task = None
+        # Close the task's socket, unless it was handed on (req2sock).
+        if sock is not None and sock._task is task:
+            sock._task = None
             sock.close()
 
 
@@ -118,6 +118,14 @@ def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> 
             task.cancel()
             raise
     return task
+
+
+def unbind(sock: "Any") -> None:
+    """Release sock from its task, which will then leave it open (req2sock)."""
+    task = sock._task
+    if task is not None:
+        _bound.pop(task, None)
+        sock._task = None
 
 
 def spawn(coro: "Any") -> "Any":

@@ -23,6 +23,15 @@ _current = {
     "connect_timeout_ms": 10000,
     "write_timeout_ms": 30000,
     "thread_stack": 0,
+    # HTTP server: time limits (ms), size limits (bytes), tables.
+    "http_idle_ms": 30000,
+    "http_head_ms": 10000,
+    "http_body_ms": 10000,
+    "http_max_request_line": 8190,
+    "http_max_header_bytes": 8192,
+    "http_max_headers": 64,
+    "http_max_body": 1048576,
+    "max_sessions": 64,
 }
 
 

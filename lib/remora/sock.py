@@ -75,6 +75,7 @@ class Socket:
         self._park = None  # type: Any
         self._park_values = ()  # type: tuple
         self._queuelen = profile.get("queuelen")
+        self._pushback = None  # type: Optional[bytes]
         self.peer = None  # type: Any
 
     # -- state ---------------------------------------------------------------
@@ -175,6 +176,9 @@ class Socket:
                 raise WrongMode("read on an unconnected socket needs a timeout")
             await self._sleep(timeout_ms)
             raise Timeout("timeout")
+        if self._pushback is not None:
+            data, self._pushback = self._pushback, None
+            return data
         deadline = _deadline(timeout_ms)
         size = profile.get("udp_max") if self._udp else profile.get("recv_size")
         while True:
@@ -213,6 +217,10 @@ class Socket:
             if not data and not self._udp:
                 return None
             return data
+
+    def _unread(self, data: bytes) -> None:
+        """Make data the next thing read() returns (bytes a parser read ahead)."""
+        self._pushback = data
 
     def _read_failed(self, exc: OSError) -> BaseException:
         if self._error is not None:

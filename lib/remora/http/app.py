@@ -1,0 +1,220 @@
+"""The application: routes, pages, static files, sessions and guards on one port.
+
+::
+
+    app = App("examples/demo")
+    app.pages("/", "www")                  # .rsp pages and the files beside them
+
+    @app.route("/hello")
+    async def hello(req):                  # async def: runs on the dispatcher
+        return "Hello, world!"
+
+    @app.route("/users/<int:uid>", methods=("GET", "POST"))
+    def user(req, uid):                    # plain def: runs on the worker pool
+        return {"id": uid}
+
+    app.protect("/admin/", remora.http.auth.BasicAuth(users))
+    await app.serve(8080)
+
+A handler returns a Response, bytes or str (text/html when it starts with
+``<``, else text/plain), a dict or list (JSON), None (204), or a tuple
+``(body, status)`` / ``(body, status, headers)``.
+"""
+
+from .. import dispatcher, pool, port, profile
+from ..errors import QueueFull, Shutdown
+from . import server
+from .limits import Limits
+from .response import Response
+from .router import Router
+
+try:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+except ImportError:
+    pass
+
+
+class App:
+    def __init__(self, root: str = ".", dev: bool = False) -> None:
+        self.root = root.rstrip("/") or "."
+        self.dev = dev
+        self.state = {}  # type: Dict[str, Any]  # the application state pages see as `app`
+        self.router = Router()
+        self.mounts = []  # type: List[Tuple[str, Any]]
+        self.guards = []  # type: List[Tuple[str, Any]]
+        self.sessions = None  # type: Any
+        self.limits = Limits.from_profile(profile.current())
+        self.idle_ms = profile.get("http_idle_ms")
+        self.head_ms = profile.get("http_head_ms")
+        self.body_ms = profile.get("http_body_ms")
+        self.max_connections = profile.get("max_connections")
+        self.connections = 0
+        self.idle = {}  # type: Dict[int, Any]  # keep-alive connections between requests
+        self.draining = False
+        self.started_ms = port.ticks_ms()
+        self._listener = None  # type: Any
+
+    # -- building the application -------------------------------------------
+
+    def route(self, path: str, methods: "Tuple[str, ...]" = ("GET",)) -> "Callable[..., Any]":
+        """Decorator: handle requests for path (with ``<name>`` parameters)."""
+
+        def register(handler: "Callable[..., Any]") -> "Callable[..., Any]":
+            self.router.add(path, handler, tuple(methods))
+            return handler
+
+        return register
+
+    def _path(self, directory: str) -> str:
+        return directory if directory.startswith("/") else self.root + "/" + directory
+
+    def static(self, prefix: str, directory: str) -> None:
+        """Serve the files under directory at prefix."""
+        from .static import StaticFiles
+
+        self.mounts.append((prefix.rstrip("/") + "/", StaticFiles(self._path(directory))))
+
+    def pages(self, prefix: str, directory: str, compiled: "Optional[str]" = None) -> None:
+        """Serve .rsp pages, and the static files beside them, at prefix."""
+        from ..pages.engine import PageEngine
+        from .pagemount import PageMount
+        from .static import StaticFiles
+
+        path = self._path(directory)
+        engine = PageEngine(path, self.dev, compiled)
+        self.mounts.append((prefix.rstrip("/") + "/", PageMount(self, engine, StaticFiles(path))))
+
+    def enable_sessions(self, max_sessions: "Optional[int]" = None, ttl_s: int = 1800) -> "Any":
+        from .session import SessionStore
+
+        if self.sessions is None:
+            size = max_sessions or profile.get("max_sessions")
+            self.sessions = SessionStore(size, ttl_s)
+        return self.sessions
+
+    def protect(self, prefix: str, authenticator: "Any") -> None:
+        """Require authenticator's credentials for every path under prefix."""
+        self.guards.append((prefix, authenticator))
+        login = getattr(authenticator, "login_path", None)
+        if login is not None:
+            # Form login: its own pages stay reachable without credentials.
+            self.router.add(login, authenticator.handle_login, ("GET", "POST"))
+            self.router.add(authenticator.logout_path, authenticator.handle_logout, ("GET", "POST"))
+
+    # -- handling one request ------------------------------------------------
+
+    async def handle(self, req: "Any") -> "Response":
+        try:
+            resp = await self._dispatch(req)
+        except QueueFull:
+            resp = Response.text("503 Service Unavailable: server busy\n", 503)
+            resp.set_header("retry-after", "1")
+        except Exception as exc:
+            resp = self.error_response(exc)
+        if req._session is not None and self.sessions is not None:
+            self.sessions.finish(req, resp)
+        return resp
+
+    async def _dispatch(self, req: "Any") -> "Response":
+        path = req.path
+        for prefix, auth in self.guards:
+            if path.startswith(prefix) or path + "/" == prefix:
+                if auth.check(req) is None:
+                    delay = auth.delay_ms(req)
+                    if delay:
+                        await port.sleep_ms(delay)
+                    return auth.challenge(req)
+        route, params = self.router.match(req.method, path)
+        if route is not None:
+            req.params = params
+            if route.is_async:
+                result = await route.handler(req, **params)
+            else:
+                result = await pool.call(route.handler, req, **params)
+            return make_response(result)
+        for prefix, mount in self.mounts:
+            if path.startswith(prefix) or path + "/" == prefix:
+                resp = await mount.serve(req)
+                if resp is not None:
+                    return resp
+        if params is not None:  # the path exists, with other methods
+            resp = Response.text("405 Method Not Allowed\n", 405)
+            resp.set_header("allow", ", ".join(params))
+            return resp
+        return Response.text("404 Not Found\n", 404)
+
+    def error_response(self, exc: BaseException) -> "Response":
+        """500; with the details in development mode only (never to the peer otherwise)."""
+        dispatcher.log_exception(exc, "request failed")
+        if self.dev:
+            fmt = getattr(exc, "format", None)
+            detail = fmt() if fmt is not None else repr(exc)
+            return Response.text("500 Internal Server Error\n\n" + detail + "\n", 500)
+        return Response.text("500 Internal Server Error\n", 500)
+
+    # -- serving ---------------------------------------------------------------
+
+    async def serve(self, port_number: int, host: str = "0.0.0.0") -> None:
+        """Accept connections until the server stops (or shutdown() drains it)."""
+        from .. import net, sock
+
+        listener = net.bind(port_number, host)
+        self._listener = listener
+        print("READY", port_number)
+        try:
+            while not self.draining:
+                conn = await listener.accept()
+                if self.connections >= self.max_connections:
+                    server.refuse(conn, 503)  # over the cap: answer and close
+                    continue
+                conn.event(server.serve_connection, self, mode=sock.COSOCKET)
+        except Shutdown:
+            pass
+        finally:
+            listener.close()
+
+    async def shutdown(self, grace_ms: int = 5000) -> None:
+        """Stop accepting, let in-flight responses finish, then stop the server."""
+        self.draining = True
+        if self._listener is not None:
+            self._listener.close()
+        for sock in list(self.idle.values()):
+            sock.close()  # between requests: nothing in flight
+        waited = 0
+        while self.connections and waited < grace_ms:
+            await port.sleep_ms(20)
+            waited += 20
+        dispatcher.stop()
+
+    def run(self, port_number: int = 8080, host: str = "0.0.0.0") -> None:
+        dispatcher.run(self.serve, port_number, host)
+
+
+def make_response(result: "Any") -> "Response":
+    """A handler's return value as a Response (see the module doc)."""
+    if isinstance(result, Response):
+        return result
+    status = 200
+    headers = None
+    if isinstance(result, tuple):
+        if len(result) == 3:
+            result, status, extra = result
+            headers = [[k.lower(), v] for k, v in extra.items()]
+        else:
+            result, status = result
+    if result is None:
+        return Response(b"", 204 if status == 200 else status, headers)
+    if isinstance(result, (dict, list)):
+        resp = Response.json(result, status)
+        if headers:
+            resp.headers.extend(headers)
+        return resp
+    if isinstance(result, str):
+        ctype = "text/html; charset=utf-8" if result[:1] == "<" else "text/plain; charset=utf-8"
+        resp = Response(result, status, headers)
+    else:
+        ctype = "application/octet-stream"
+        resp = Response(result, status, headers)
+    if resp.get_header("content-type") is None:
+        resp.set_header("content-type", ctype)
+    return resp

@@ -1,0 +1,41 @@
+"""A folder of pages and static files mounted on the App.
+
+A URL that names a page (``.rsp``) runs it: on the worker pool, or on the
+dispatcher when the page is declared asynchronous.  Anything else is looked
+up as a static file in the same folder.
+"""
+
+from .. import pool
+from .response import Response
+
+try:
+    from typing import Any, Optional
+except ImportError:
+    pass
+
+
+class PageMount:
+    def __init__(self, app: "Any", engine: "Any", files: "Any") -> None:
+        self.app = app
+        self.engine = engine
+        self.files = files
+
+    async def serve(self, req: "Any") -> "Optional[Response]":
+        engine = self.engine
+        name = engine.find(req.path)
+        if name is None:
+            return self.files.serve(req)
+        resp = Response(b"", 200, None, "text/html; charset=utf-8")
+        req.response = resp
+        try:
+            if engine.is_async(name):
+                await engine.render_async(name, req, resp)
+            else:
+                # QueueFull (every worker busy, queue full) propagates: 503.
+                await pool.call(engine.render, name, req, resp)
+        except Exception as exc:
+            if exc.__class__.__name__ == "QueueFull":
+                raise
+            return self.app.error_response(exc)
+        resp.finish()
+        return resp

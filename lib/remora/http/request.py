@@ -1,0 +1,111 @@
+"""The request a handler, page or authenticator sees.
+
+Built by the server from the sans-IO core's Request event.  Everything that
+costs work (query and form parsing, cookies, the session) is computed on
+first use, so the fast path (``GET /hello``) allocates little.
+"""
+
+from .urlcoding import parse_qs, unquote
+
+try:
+    from typing import Any, Dict, List, Optional, Tuple
+except ImportError:
+    pass
+
+
+class Request:
+    def __init__(
+        self, method: str, target: str, version: str, headers: "List[Tuple[str, str]]"
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.version = version
+        q = target.find("?")
+        if q < 0:
+            self.raw_path, self.query = target, ""
+        else:
+            self.raw_path, self.query = target[:q], target[q + 1 :]
+        # The decoded path; a path that is not UTF-8 keeps its raw form and
+        # then matches no route, page or file (a 404, not a crash).
+        try:
+            self.path = unquote(self.raw_path)
+        except UnicodeError:
+            self.path = self.raw_path
+        fields = {}  # type: Dict[str, str]
+        for name, value in headers:
+            if name in fields:
+                # RFC 9110 §5.3: repeated fields combine with commas; cookies
+                # with "; " (RFC 6265 §5.4).
+                fields[name] = fields[name] + ("; " if name == "cookie" else ", ") + value
+            else:
+                fields[name] = value
+        self.headers = fields
+        self.body = b""
+        self.params = {}  # type: Dict[str, Any]
+        self.user = None  # type: Optional[str]
+        self.app = None  # type: Any
+        self.peer = None  # type: Any
+        self.conn = None  # type: Any  # the core connection (None once req2sock took it)
+        self.sock = None  # type: Any  # the connection's socket
+        self.response = None  # type: Any  # set for pages: the Response they write
+        self._args = None  # type: Optional[Dict[str, str]]
+        self._form = None  # type: Optional[Dict[str, str]]
+        self._cookies = None  # type: Optional[Dict[str, str]]
+        self._session = None  # type: Any
+
+    def header(self, name: str, default: "Optional[str]" = None) -> "Optional[str]":
+        """A request header by case-insensitive name."""
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def args(self) -> "Dict[str, str]":
+        """The query string's fields."""
+        if self._args is None:
+            self._args = parse_qs(self.query)
+        return self._args
+
+    @property
+    def form(self) -> "Dict[str, str]":
+        """The fields of an application/x-www-form-urlencoded body."""
+        if self._form is None:
+            ctype = self.headers.get("content-type", "")
+            if ctype.lower().startswith("application/x-www-form-urlencoded"):
+                try:
+                    self._form = parse_qs(self.body.decode())
+                except UnicodeError:
+                    self._form = {}
+            else:
+                self._form = {}
+        return self._form
+
+    @property
+    def cookies(self) -> "Dict[str, str]":
+        """Cookies sent by the client (RFC 6265 §5.4)."""
+        if self._cookies is None:
+            jar = {}  # type: Dict[str, str]
+            for part in self.headers.get("cookie", "").split(";"):
+                eq = part.find("=")
+                if eq > 0:
+                    jar[part[:eq].strip()] = part[eq + 1 :].strip()
+            self._cookies = jar
+        return self._cookies
+
+    def json(self) -> "Any":
+        import json
+
+        return json.loads(self.body)
+
+    @property
+    def session(self) -> "Any":
+        """The client's server-side session, created on first use (needs sessions on the app)."""
+        if self._session is None and self.app is not None and self.app.sessions is not None:
+            self._session = self.app.sessions.attach(self)
+        return self._session
+
+    @property
+    def keep_alive(self) -> bool:
+        conn = self.conn
+        return bool(conn is not None and conn.keep_alive)
+
+    def __repr__(self) -> str:
+        return "<Request %s %s>" % (self.method, self.target)

@@ -1,0 +1,118 @@
+"""The response a handler returns or a page writes.
+
+``body`` is bytes or str (sent with Content-Length), or a stream: an
+iterator of bytes/str chunks, or an async iterator (``__aiter__``), sent
+chunked to HTTP/1.1 clients unless ``length`` gives its size.  Pages write
+into the response with ``write``.
+"""
+
+try:
+    from typing import Any, List, Optional
+except ImportError:
+    pass
+
+REASONS = {
+    100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created",
+    204: "No Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found",
+    303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request",
+    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    408: "Request Timeout", 413: "Content Too Large", 414: "URI Too Long",
+    416: "Range Not Satisfiable", 417: "Expectation Failed", 426: "Upgrade Required",
+    429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+
+
+class Response:
+    def __init__(
+        self,
+        body: "Any" = b"",
+        status: int = 200,
+        headers: "Optional[List[List[str]]]" = None,
+        content_type: "Optional[str]" = None,
+    ) -> None:
+        self.status = status
+        self.headers = headers if headers is not None else []  # type: List[List[str]]
+        self.body = body
+        self.length = None  # type: Optional[int]  # a stream's size, when known
+        self._parts = None  # type: Optional[List[Any]]
+        if content_type is not None:
+            self.headers.append(["content-type", content_type])
+
+    def get_header(self, name: str) -> "Optional[str]":
+        name = name.lower()
+        for pair in self.headers:
+            if pair[0] == name:
+                return pair[1]
+        return None
+
+    def set_header(self, name: str, value: str) -> None:
+        """Set a header, replacing any of the same name."""
+        name = name.lower()
+        for pair in self.headers:
+            if pair[0] == name:
+                pair[1] = value
+                return
+        self.headers.append([name, value])
+
+    def add_header(self, name: str, value: str) -> None:
+        self.headers.append([name.lower(), value])
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        max_age: "Optional[int]" = None,
+        path: str = "/",
+        http_only: bool = True,
+        same_site: str = "Lax",
+        secure: bool = False,
+    ) -> None:
+        """Add a Set-Cookie header (RFC 6265 §4.1); HttpOnly and SameSite=Lax by default."""
+        parts = [name + "=" + value, "Path=" + path]
+        if max_age is not None:
+            parts.append("Max-Age=%d" % max_age)
+        if http_only:
+            parts.append("HttpOnly")
+        if same_site:
+            parts.append("SameSite=" + same_site)
+        if secure:
+            parts.append("Secure")
+        self.add_header("set-cookie", "; ".join(parts))
+
+    def write(self, *items: "Any") -> None:
+        """Append text or bytes to the body (what a page's output does)."""
+        parts = self._parts
+        if parts is None:
+            parts = self._parts = []
+            if self.body:
+                parts.append(self.body)
+        for item in items:
+            parts.append(item)
+
+    def finish(self) -> None:
+        """Join what write() collected into the body."""
+        parts = self._parts
+        if parts is not None:
+            self._parts = None
+            self.body = b"".join(p if isinstance(p, bytes) else str(p).encode() for p in parts)
+
+    @staticmethod
+    def redirect(location: str, status: int = 302) -> "Response":
+        resp = Response(b"", status)
+        resp.set_header("location", location)
+        return resp
+
+    @staticmethod
+    def json(obj: "Any", status: int = 200) -> "Response":
+        import json
+
+        return Response(json.dumps(obj), status, None, "application/json")
+
+    @staticmethod
+    def text(text: str, status: int = 200) -> "Response":
+        return Response(text, status, None, "text/plain; charset=utf-8")
+
+    def __repr__(self) -> str:
+        return "<Response %d>" % self.status
