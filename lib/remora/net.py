@@ -42,11 +42,12 @@ def _start_connect(family: int, addr: "Any") -> "Any":
 
 
 def _finish_connect(raw: "Any", addr: "Any") -> bool:
+    # The caller closes raw on failure (a task's socket must leave the
+    # poller before its descriptor closes).
     code = port.connect_error(raw, addr)
     if code == port.EINPROGRESS:
         return False
     if code:
-        raw.close()
         raise CannotConnect("cannot connect", code)
     port.no_delay(raw)
     return True
@@ -67,11 +68,14 @@ def connect(host: str, port_number: int, timeout_ms: "Optional[int]" = None) -> 
     deadline = port.ticks_add(port.ticks_ms(), timeout_ms)
     while True:
         left = max(0, port.ticks_diff(deadline, port.ticks_ms()))
-        if not port.poll_wait(raw, True, left):
+        try:
+            if not port.poll_wait(raw, True, left):
+                raise Timeout("connect timeout")
+            if _finish_connect(raw, addr):
+                return Socket(raw, CONNECTED)
+        except BaseException:
             raw.close()
-            raise Timeout("connect timeout")
-        if _finish_connect(raw, addr):
-            return Socket(raw, CONNECTED)
+            raise
 
 
 async def connect_in_task(

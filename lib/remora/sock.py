@@ -76,6 +76,8 @@ class Socket:
         self._park_values = ()  # type: tuple
         self._queuelen = profile.get("queuelen")
         self._pushback = None  # type: Optional[bytes]
+        self._recv_size = profile.get("udp_max") if udp else profile.get("recv_size")
+        self._more = False  # the last read filled the buffer
         self.peer = None  # type: Any
 
     # -- state ---------------------------------------------------------------
@@ -180,19 +182,28 @@ class Socket:
             data, self._pushback = self._pushback, None
             return data
         deadline = _deadline(timeout_ms)
-        size = profile.get("udp_max") if self._udp else profile.get("recv_size")
+        size = self._recv_size
+        # Wait first unless the last read filled the buffer (more is likely
+        # waiting): a request/response peer has rarely answered yet, and a
+        # failed recv costs an exception.
+        ready = self._more
         while True:
             raw = self._usable()
             if raw is None:
                 return None
+            if not ready:
+                if not await port.wait_io(raw, False, _remaining(deadline)):
+                    raise Timeout("timeout")
+                ready = True
+                continue
             try:
                 data = raw.recv(size)
             except OSError as exc:
                 if port.would_block(exc):
-                    if not await port.wait_io(raw, False, _remaining(deadline)):
-                        raise Timeout("timeout")
+                    ready = False
                     continue
                 raise self._read_failed(exc)
+            self._more = len(data) == size
             if not data and not self._udp:
                 return None
             return data
@@ -201,7 +212,7 @@ class Socket:
         if self._mode == COSOCKET:
             raise WrongMode("a cosocket is read by its own task")
         deadline = _deadline(timeout_ms)
-        size = profile.get("udp_max") if self._udp else profile.get("recv_size")
+        size = self._recv_size
         while True:
             raw = self._usable()
             if raw is None:
@@ -263,10 +274,19 @@ class Socket:
         return self._write_blocking(data)
 
     async def _write_in_task(self, data: "ReadableBuffer") -> bool:
-        if self._wq is not None:
+        wq = self._wq
+        if wq is not None:
             if self._closing:
                 raise Closed()
-            return await self._wq.write_from_task(data)
+            if not wq.line and not wq.queued and not wq.flushing:
+                # Nothing queued and nobody waiting: send straight away (the
+                # common case; no queue bookkeeping at all).
+                size = len(data)
+                done = wq._send_now(data)
+                if done == size:
+                    return True
+                data = memoryview(data)[done:]
+            return await wq.write_from_task(data)
         # Asynchronous mode: a synchronous write, as the seed describes.  It
         # holds the dispatcher while the TCP buffer is full.
         self._send_all(data)

@@ -91,23 +91,18 @@ def cmd_run(argv: Sequence[str]) -> int:
 
 
 def cmd_serve(argv: Sequence[str]) -> int:
-    # Until the real server (`remora serve`) exists, run APPDIR/main.py as `remora run` would,
-    # passing --port N on to it.
+    from . import serve
+
     ours = ("runtime", "board", "port")
     pre, appdir, after = _first_positional(argv, ours)
     opts, args = split_args(after, ours)
     o = dict(DEFAULTS, port="8080")
     o.update(pre)
     o.update(opts)
-    main_py = os.path.join(appdir, "main.py")
-    if not os.path.isfile(main_py):
-        print(
-            "remora serve: %s not found (the app server is not written yet; an app folder "
-            "needs a main.py with `async def main(args)`)" % main_py,
-            file=sys.stderr,
-        )
-        return 2
-    _exec(o["runtime"], main_py, o["board"], ["--port", o["port"]] + args)
+    argv2, env = serve.command(o["runtime"], appdir, o["board"], int(o["port"]), args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv2[0], argv2, env)
     return 0  # not reached
 
 

@@ -77,12 +77,38 @@ def random_bytes(n: int) -> bytes:
 
 
 _loop: Optional[asyncio.AbstractEventLoop] = None
-_waiters: Dict[int, "asyncio.Future[bool]"] = {}
+# Readiness watches, keyed by fd * 2 + direction: [the waiting future or None].
+# A watch stays registered with the loop between waits, so a task that reads,
+# writes and reads again costs no epoll_ctl calls; a watch that fires with no
+# waiter is dropped (epoll is level-triggered: it would fire forever).
+_watches: Dict[int, list] = {}
 
 
-def _resolve(fut: "asyncio.Future[bool]", value: bool) -> None:
+def _fire(key: int) -> None:
+    entry = _watches.get(key)
+    if entry is None:
+        return
+    fut = entry[0]
+    if fut is not None:
+        entry[0] = None
+        if not fut.done():
+            fut.set_result(True)
+        return
+    _unwatch(key)
+
+
+def _unwatch(key: int) -> None:
+    loop = _loop
+    if _watches.pop(key, None) is not None and loop is not None:
+        if key & 1:
+            loop.remove_writer(key >> 1)
+        else:
+            loop.remove_reader(key >> 1)
+
+
+def _expire(fut: "asyncio.Future[bool]") -> None:
     if not fut.done():
-        fut.set_result(value)
+        fut.set_result(False)
 
 
 async def wait_io(sock: socket.socket, writing: bool, timeout_ms: Optional[int] = None) -> bool:
@@ -95,28 +121,28 @@ async def wait_io(sock: socket.socket, writing: bool, timeout_ms: Optional[int] 
     assert loop is not None
     fd = sock.fileno()
     key = fd * 2 + (1 if writing else 0)
-    if key in _waiters:
+    entry = _watches.get(key)
+    if entry is None:
+        entry = [None]
+        _watches[key] = entry
+        if writing:
+            loop.add_writer(fd, _fire, key)
+        else:
+            loop.add_reader(fd, _fire, key)
+    elif entry[0] is not None:
         raise RuntimeError("another task already waits on this socket")
     fut: "asyncio.Future[bool]" = loop.create_future()
-    _waiters[key] = fut
-    if writing:
-        loop.add_writer(fd, _resolve, fut, True)
-    else:
-        loop.add_reader(fd, _resolve, fut, True)
+    entry[0] = fut
     timer = None
     if timeout_ms is not None:
-        timer = loop.call_later(timeout_ms / 1000, _resolve, fut, False)
+        timer = loop.call_later(timeout_ms / 1000, _expire, fut)
     try:
         return await fut
     finally:
-        if writing:
-            loop.remove_writer(fd)
-        else:
-            loop.remove_reader(fd)
+        if entry[0] is fut:
+            entry[0] = None
         if timer is not None:
             timer.cancel()
-        if _waiters.get(key) is fut:
-            del _waiters[key]
 
 
 def wake_io(sock: socket.socket, writing: bool) -> None:
@@ -125,19 +151,23 @@ def wake_io(sock: socket.socket, writing: bool) -> None:
         fd = sock.fileno()
     except OSError:
         return
-    fut = _waiters.get(fd * 2 + (1 if writing else 0))
-    if fut is not None:
-        _resolve(fut, True)
+    entry = _watches.get(fd * 2 + (1 if writing else 0))
+    if entry is not None and entry[0] is not None:
+        fut = entry[0]
+        entry[0] = None
+        if not fut.done():
+            fut.set_result(True)
 
 
 def forget_io(sock: socket.socket) -> None:
-    """Wake every waiter of sock and drop it from the poller (before close)."""
+    """Wake every waiter of sock and drop its watches (call before close)."""
+    fd = sock.fileno()
+    if fd < 0:
+        return
     wake_io(sock, False)
     wake_io(sock, True)
-    loop = _loop
-    if loop is not None and sock.fileno() >= 0:
-        loop.remove_reader(sock.fileno())
-        loop.remove_writer(sock.fileno())
+    _unwatch(fd * 2)
+    _unwatch(fd * 2 + 1)
 
 
 async def wait_event(event: asyncio.Event, timeout_ms: Optional[int]) -> bool:
@@ -221,7 +251,7 @@ def run(main_coro: Any) -> Any:
         return asyncio.run(root())
     finally:
         _loop = None
-        _waiters.clear()
+        _watches.clear()
 
 
 def no_delay(sock: socket.socket) -> None:
