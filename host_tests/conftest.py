@@ -17,6 +17,8 @@ for _p in (os.path.join(REPO, "tools"), os.path.join(REPO, "lib"), HERE):
 
 import harness  # noqa: E402
 
+harness.install_test_boards()
+
 RUNTIMES = ("cpython", "micropython")
 
 

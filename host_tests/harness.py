@@ -25,6 +25,47 @@ LIB = os.path.join(REPO, "lib")
 DEFAULT_BOARD = "esp32"
 
 
+# Test-only board profiles: a board's limits with a few changed, written next
+# to copies of boards/*.py in build/test-boards (conftest points REMORA_BOARDS
+# there for the whole session).
+TEST_BOARDS = {
+    # The ESP32 with short HTTP timeouts, so slow-client tests take seconds.
+    "esp32test": ("esp32", {"http_idle_ms": 3000, "http_head_ms": 1500, "http_body_ms": 1500}),
+    # The ESP32 heap with no connection cap: a flood can exhaust the heap.
+    "esp32flood": ("esp32", {"max_connections": 100000}),
+}
+
+
+def install_test_boards() -> str:
+    from remora_tools import boards as board_profiles
+
+    src = os.path.join(REPO, "boards")
+    out = os.path.join(paths.build_dir(), "test-boards")
+    os.makedirs(out, exist_ok=True)
+    for name in os.listdir(src):
+        if name.endswith(".py"):
+            with open(os.path.join(src, name)) as f:
+                _write_if_changed(os.path.join(out, name), f.read())
+    os.environ["REMORA_BOARDS"] = out
+    for name, (base, overrides) in TEST_BOARDS.items():
+        profile = dict(board_profiles.load(base))
+        profile.update(overrides)
+        profile["name"] = name
+        _write_if_changed(os.path.join(out, name + ".py"), "PROFILE = %r\n" % (profile,))
+    return out
+
+
+def _write_if_changed(path: str, text: str) -> None:
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return
+    except OSError:
+        pass
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -47,10 +88,13 @@ class Program:
         *args: str,
         board: str = DEFAULT_BOARD,
         env: Optional[dict] = None,
+        command: Optional[Tuple[List[str], dict]] = None,
     ) -> None:
         self.runtime = runtime
         self.path = path
-        argv, child_env = runtimes.command(runtime, path, board, [str(a) for a in args])
+        if command is None:
+            command = runtimes.command(runtime, path, board, [str(a) for a in args])
+        argv, child_env = command
         if env:
             child_env.update(env)
         self.argv = argv

@@ -36,7 +36,19 @@ async def echo(sock):
         await sock.write(data)
 
 
+def _raise_nofile():
+    # CPython: as many descriptors as the hard limit allows (the 10,000-connection row).
+    try:
+        import resource
+    except ImportError:  # MicroPython
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 async def main(args):
+    _raise_nofile()
     port = int(args[0])
     listener = remora.bind(port)
     print("READY", port)

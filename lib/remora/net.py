@@ -112,7 +112,13 @@ async def connect_in_task(
     return sock
 
 
-def listen(sock: Socket, host: str, port_number: int, backlog: "Optional[int]") -> Socket:
+def listen(
+    sock: Socket,
+    host: str,
+    port_number: int,
+    backlog: "Optional[int]",
+    max_connections: "Optional[int]" = None,
+) -> Socket:
     if sock._state != UNCONNECTED:
         raise WrongMode("only an unconnected socket can listen")
     family, addr = _lookup(host, port_number, False)
@@ -127,13 +133,25 @@ def listen(sock: Socket, host: str, port_number: int, backlog: "Optional[int]") 
         raise
     sock._s = raw
     sock._state = LISTENING
+    sock._cap = max_connections or profile.get("max_connections")
+    sock._accepted = 0
     dispatcher.register(sock)
     return sock
 
 
-def bind(port_number: int, host: str = "0.0.0.0", backlog: "Optional[int]" = None) -> Socket:
-    """A listening socket (seed: ba.socket.bind); accept in a task."""
-    return listen(Socket(), host, port_number, backlog)
+def bind(
+    port_number: int,
+    host: str = "0.0.0.0",
+    backlog: "Optional[int]" = None,
+    max_connections: "Optional[int]" = None,
+) -> Socket:
+    """A listening socket (seed: ba.socket.bind); accept in a task.
+
+    At most max_connections (default: the board profile's) accepted sockets
+    are open at once; a connection beyond that is closed as soon as it is
+    accepted, so a flood costs no memory.
+    """
+    return listen(Socket(), host, port_number, backlog, max_connections)
 
 
 async def accept(listener: Socket, timeout_ms: "Optional[int]" = None) -> Socket:
@@ -179,15 +197,20 @@ async def _accept_one(listener: Socket, deadline: "Optional[int]") -> "Optional[
         if not await port.wait_io(raw, False, left):
             raise Timeout("accept timeout")
         return None
+    if listener._accepted >= listener._cap:
+        conn.close()  # over the cap: refused
+        return None
     try:
         conn.setblocking(False)
         port.no_delay(conn)
         sock = Socket(conn, CONNECTED)
         sock.peer = peer
-        return sock
     except MemoryError:
         conn.close()
         raise
+    sock._listener = listener
+    listener._accepted += 1
+    return sock
 
 
 def udpcon(host: str, port_number: int) -> Socket:

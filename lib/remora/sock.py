@@ -29,7 +29,7 @@ from . import dispatcher, port, profile
 from .errors import Closed, Timeout, WrongMode
 
 try:
-    from typing import Any, Awaitable, Callable, Optional, Union
+    from typing import Any, Awaitable, Callable, List, Optional, Union
 
     from circuitpython_typing import ReadableBuffer
 except ImportError:
@@ -47,6 +47,13 @@ CLOSED = "closed"
 
 _ECONNRESET = 104
 
+# The receive buffer of every read made in a task.  Tasks all run on the
+# dispatcher thread and a read copies out what arrived before it returns, so
+# one buffer serves them all: an idle connection holds no buffer, and a read
+# allocates only the bytes that came (a fresh recv_size block per read would
+# fragment a board's heap).
+_rbuf = [None]  # type: List[Any]
+
 
 def _remaining(deadline: "Optional[int]") -> "Optional[int]":
     if deadline is None:
@@ -63,22 +70,29 @@ def _deadline(timeout_ms: "Optional[int]") -> "Optional[int]":
 class Socket:
     """A TCP or UDP socket in one of the three modes (see the module doc)."""
 
+    # Defaults live on the class: an instance stores only what differs, which
+    # keeps every idle connection's attribute table small on a board.
+    _mode = BLOCKING
+    _udp = False
+    _task = None  # type: Any  # the task bound to this socket
+    _wq = None  # type: Any  # the cosocket write queue, made on first need
+    _error = None  # type: Optional[BaseException]  # raised to waiters (Shutdown)
+    _closing = False  # closing once the write queue has drained
+    _park = None  # type: Any  # the Event a disable()d or sleeping owner waits on
+    _park_values = ()  # type: tuple
+    _queuelen = 0  # 0: the board profile's queuelen
+    _pushback = None  # type: Optional[bytes]  # bytes to return before reading
+    _more = False  # the last read filled the buffer
+    _listener = None  # type: Any  # the listener that accepted us (its cap)
+    _cap = 0  # listeners: most accepted sockets open at once
+    _accepted = 0
+    peer = None  # type: Any
+
     def __init__(self, raw: "Any" = None, state: str = UNCONNECTED, udp: bool = False) -> None:
         self._s = raw
         self._state = state
-        self._mode = BLOCKING
-        self._udp = udp
-        self._task = None  # type: Any
-        self._wq = None  # type: Any
-        self._error = None  # type: Optional[BaseException]
-        self._closing = False
-        self._park = None  # type: Any
-        self._park_values = ()  # type: tuple
-        self._queuelen = profile.get("queuelen")
-        self._pushback = None  # type: Optional[bytes]
-        self._recv_size = profile.get("udp_max") if udp else profile.get("recv_size")
-        self._more = False  # the last read filled the buffer
-        self.peer = None  # type: Any
+        if udp:
+            self._udp = True
 
     # -- state ---------------------------------------------------------------
 
@@ -100,7 +114,7 @@ class Socket:
             self._queuelen = size
             if self._wq is not None:
                 self._wq.limit = size
-        return self._queuelen
+        return self._queuelen or profile.get("queuelen")
 
     def queued(self) -> int:
         """Bytes waiting in the cosocket write queue (0 in other modes)."""
@@ -134,10 +148,19 @@ class Socket:
 
     def _set_mode(self, mode: str) -> None:
         self._mode = mode
-        if mode == COSOCKET and self._wq is None and self._state == CONNECTED:
-            from .writequeue import WriteQueue
 
-            self._wq = WriteQueue(self, self._queuelen)
+    def _queue(self) -> "Any":
+        # The write queue is made on first need: most cosockets never queue,
+        # and on a board every idle connection's bytes count.
+        wq = self._wq
+        if wq is None:
+            from . import writequeue
+
+            with writequeue._lock:
+                wq = self._wq
+                if wq is None:
+                    wq = self._wq = writequeue.WriteQueue(self, self.queuelen())
+        return wq
 
     def _bind(self, fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
         if self._state == CLOSED:
@@ -182,7 +205,7 @@ class Socket:
             data, self._pushback = self._pushback, None
             return data
         deadline = _deadline(timeout_ms)
-        size = self._recv_size
+        size = profile.get("udp_max") if self._udp else profile.get("recv_size")
         # Wait first unless the last read filled the buffer (more is likely
         # waiting): a request/response peer has rarely answered yet, and a
         # failed recv costs an exception.
@@ -196,23 +219,26 @@ class Socket:
                     raise Timeout("timeout")
                 ready = True
                 continue
+            buf = _rbuf[0]
+            if buf is None or len(buf) < size:
+                buf = _rbuf[0] = memoryview(bytearray(size))
             try:
-                data = raw.recv(size)
+                n = port.recv_into(raw, buf, size)
             except OSError as exc:
-                if port.would_block(exc):
-                    ready = False
-                    continue
                 raise self._read_failed(exc)
-            self._more = len(data) == size
-            if not data and not self._udp:
+            if n is None:
+                ready = False
+                continue
+            self._more = n == size
+            if not n and not self._udp:
                 return None
-            return data
+            return bytes(buf[:n])
 
     def _read_blocking(self, timeout_ms: "Optional[int]") -> "Optional[bytes]":
         if self._mode == COSOCKET:
             raise WrongMode("a cosocket is read by its own task")
         deadline = _deadline(timeout_ms)
-        size = self._recv_size
+        size = profile.get("udp_max") if self._udp else profile.get("recv_size")
         while True:
             raw = self._usable()
             if raw is None:
@@ -274,31 +300,46 @@ class Socket:
         return self._write_blocking(data)
 
     async def _write_in_task(self, data: "ReadableBuffer") -> bool:
-        wq = self._wq
-        if wq is not None:
-            if self._closing:
-                raise Closed()
-            if not wq.line and not wq.queued and not wq.flushing:
+        if self._mode == COSOCKET:
+            if self._closing or self._state == CLOSED:
+                raise self._error or Closed()
+            wq = self._wq
+            if wq is None or (not wq.line and not wq.queued and not wq.flushing):
                 # Nothing queued and nobody waiting: send straight away (the
                 # common case; no queue bookkeeping at all).
                 size = len(data)
-                done = wq._send_now(data)
+                done = self._send_some(data)
                 if done == size:
                     return True
                 data = memoryview(data)[done:]
-            return await wq.write_from_task(data)
+            return await self._queue().write_from_task(data)
         # Asynchronous mode: a synchronous write, as the seed describes.  It
         # holds the dispatcher while the TCP buffer is full.
         self._send_all(data)
         return True
 
     def _write_blocking(self, data: "ReadableBuffer") -> bool:
-        if self._wq is not None:
-            if self._closing:
-                raise Closed()
-            return self._wq.write_from_thread(data)
+        if self._mode == COSOCKET:
+            if self._closing or self._state == CLOSED:
+                raise self._error or Closed()
+            return self._queue().write_from_thread(data)
         self._send_all(data)
         return True
+
+    def _send_some(self, data: "ReadableBuffer") -> int:
+        """One non-blocking send: the bytes taken (0 when the buffer is full)."""
+        raw = self._usable()
+        if raw is None:
+            raise Closed()
+        try:
+            return raw.send(data)
+        except OSError as exc:
+            if port.would_block(exc):
+                return 0
+            error = Closed("peer reset while writing", True)
+            if self._wq is not None:
+                self._wq.fail(error)
+            raise error
 
     def _send_all(self, data: "ReadableBuffer") -> None:
         view = memoryview(data)
@@ -358,7 +399,7 @@ class Socket:
         a task reading it wakes with None."""
         if self._state == CLOSED:
             return
-        if self._task is None and self._wq is None and not self._registered():
+        if self._task is None and self._mode == BLOCKING and not self._registered():
             self._close_now()  # a plain blocking socket: no task can wait on it
         elif dispatcher.on_dispatcher():
             self._close_graceful()
@@ -401,6 +442,9 @@ class Socket:
             self._wq.fail(self._error or Closed())
         if self._park is not None:
             self._park.set()
+        if self._listener is not None:
+            self._listener._accepted -= 1
+            self._listener = None
         dispatcher.unregister(self)
 
     def _abort(self, error: BaseException) -> None:
@@ -423,11 +467,17 @@ class Socket:
 
         return net.connect_in_task(self, host, port, timeout_ms)
 
-    def bind(self, port: int, host: str = "0.0.0.0", backlog: "Optional[int]" = None) -> "Socket":
-        """Make this unconnected socket a listening socket."""
+    def bind(
+        self,
+        port: int,
+        host: str = "0.0.0.0",
+        backlog: "Optional[int]" = None,
+        max_connections: "Optional[int]" = None,
+    ) -> "Socket":
+        """Make this unconnected socket a listening socket (see remora.bind)."""
         from . import net
 
-        return net.listen(self, host, port, backlog)
+        return net.listen(self, host, port, backlog, max_connections)
 
     def accept(self, timeout_ms: "Optional[int]" = None) -> "Any":
         """``await listener.accept()``: the next connection, in blocking mode."""

@@ -126,14 +126,7 @@ class WriteQueue:
     # -- bookkeeping ---------------------------------------------------------
 
     def _send_now(self, data: "Any") -> int:
-        try:
-            n = self.sock._s.send(data)
-        except OSError as exc:
-            if port.would_block(exc):
-                return 0
-            error = Closed("peer reset while writing", True)
-            self.fail(error)
-            raise error
+        n = self.sock._send_some(data)
         self.added += n
         self.sent += n
         return n

@@ -158,7 +158,8 @@ class App:
         """Accept connections until the server stops (or shutdown() drains it)."""
         from .. import net, sock
 
-        listener = net.bind(port_number, host)
+        # Room above the cap for answering 503 to the connections beyond it.
+        listener = net.bind(port_number, host, None, self.max_connections + 8)
         self._listener = listener
         print("READY", port_number)
         try:

@@ -259,3 +259,12 @@ def no_delay(sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except OSError:
         pass
+
+
+def recv_into(sock: socket.socket, buf: Any, size: int) -> Optional[int]:
+    """Read up to size bytes into buf: the count, 0 at end of stream, None
+    when nothing is there yet."""
+    try:
+        return sock.recv_into(buf, size)
+    except BlockingIOError:
+        return None

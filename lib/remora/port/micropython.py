@@ -136,17 +136,23 @@ def _queue(sock, writing):
         yield core._io_queue.queue_write(sock)
     else:
         yield core._io_queue.queue_read(sock)
+    return True
 
 
-async def wait_io(sock, writing, timeout_ms=None):
-    """Suspend until sock is readable (or writable).  False on timeout.
+def wait_io(sock, writing, timeout_ms=None):
+    """Suspend until sock is readable (or writable): ``await wait_io(...)``.
 
-    Waking early through wake_io also returns True: callers re-check their
-    own state after every wake-up.
+    True when ready, False on timeout.  Waking early through wake_io also
+    returns True: callers re-check their own state after every wake-up.
+    Without a timeout this is the bare generator: one frame less per waiting
+    connection.
     """
     if timeout_ms is None:
-        await _queue(sock, writing)
-        return True
+        return _queue(sock, writing)
+    return _wait_timed(sock, writing, timeout_ms)
+
+
+async def _wait_timed(sock, writing, timeout_ms):
     try:
         await asyncio.wait_for_ms(_queue(sock, writing), timeout_ms)
         return True
@@ -340,3 +346,9 @@ def no_delay(sock):
         sock.setsockopt(6, 1, 1)
     except OSError:
         pass
+
+
+def recv_into(sock, buf, size):
+    """Read up to size bytes into buf: the count, 0 at end of stream, None
+    when nothing is there yet (a non-blocking stream's readinto says so)."""
+    return sock.readinto(buf, size)
