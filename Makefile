@@ -10,7 +10,7 @@ STAMP := $(VENV)/.setup-done
 
 PORT ?= 8080
 RUNTIME ?= micropython
-BOARD ?= esp32
+BOARD ?= esp32s3
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

@@ -20,6 +20,6 @@ PROFILE = {
     "http_max_request_line": 2048,  # longer: 414
     "http_max_header_bytes": 4096,  # larger head: 431
     "http_max_headers": 32,  # more fields: 431
-    "http_max_body": 65536,  # larger body: 413
+    "http_max_body": 8192,  # larger body: 413
     "max_sessions": 16,
 }

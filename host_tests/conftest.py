@@ -57,3 +57,7 @@ def program(runtime, board):
     yield start
     for prog in started:
         prog.stop()
+
+# Unit scripts run as subprocesses on both runtimes (test_units.py); apps and
+# programs are what the tests start.  None of them is a pytest module.
+collect_ignore = ["unit", "apps", "programs"]

@@ -31,6 +31,12 @@ DEFAULT_BOARD = "esp32"
 TEST_BOARDS = {
     # The ESP32 with short HTTP timeouts, so slow-client tests take seconds.
     "esp32test": ("esp32", {"http_idle_ms": 3000, "http_head_ms": 1500, "http_body_ms": 1500}),
+    # The ESP32-S3 with PSRAM and short HTTP timeouts: the HTTP server tests'
+    # board (the full test app does not fit a 110 KiB ESP32 heap yet).
+    "esp32s3test": (
+        "esp32s3spiram",
+        {"http_idle_ms": 3000, "http_head_ms": 1500, "http_body_ms": 1500},
+    ),
     # The ESP32 heap with no connection cap: a flood can exhaust the heap.
     "esp32flood": ("esp32", {"max_connections": 100000}),
 }
@@ -53,6 +59,24 @@ def install_test_boards() -> str:
         profile["name"] = name
         _write_if_changed(os.path.join(out, name + ".py"), "PROFILE = %r\n" % (profile,))
     return out
+
+
+def boards_profile(name: str) -> dict:
+    """A board's profile from boards/ (or a test board's)."""
+    from remora_tools import boards as board_profiles
+
+    if name in TEST_BOARDS:
+        return test_board_profile(name)
+    return dict(board_profiles.load(name))
+
+
+def test_board_profile(name: str) -> dict:
+    from remora_tools import boards as board_profiles
+
+    base, overrides = TEST_BOARDS[name]
+    profile = dict(board_profiles.load(base))
+    profile.update(overrides)
+    return profile
 
 
 def _write_if_changed(path: str, text: str) -> None:

@@ -3,6 +3,7 @@
     remora run PROGRAM.py [--runtime micropython|cpython] [--board NAME] [args...]
     remora serve APPDIR [--port N] [--runtime R] [--board NAME] [args...]
     remora boards
+    remora compile APPDIR [--out DIR] [--mpy]
 
 ``--runtime``/``--board`` (and ``--port`` for serve) are ours wherever they appear after the
 program; every other argument goes to the program, in order.  Everything after ``--`` goes to
@@ -114,7 +115,13 @@ def cmd_boards(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "serve": cmd_serve, "boards": cmd_boards}
+def cmd_compile(argv: Sequence[str]) -> int:
+    from . import compile_pages  # loads remora.pages only when asked
+
+    return compile_pages.main(list(argv))
+
+
+COMMANDS = {"run": cmd_run, "serve": cmd_serve, "boards": cmd_boards, "compile": cmd_compile}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,19 +10,26 @@
         return "Hello, world!"
 
     @app.route("/users/<int:uid>", methods=("GET", "POST"))
-    def user(req, uid):                    # plain def: runs on the worker pool
-        return {"id": uid}
+    def user(req, uid):                    # plain def: runs on the dispatcher too
+        return {"id": uid}                 # (it must not block)
+
+    @app.route("/report", worker=True)
+    def report(req):                       # worker=True: runs on the worker pool,
+        return slow_blocking_query()       # where blocking calls are fine
 
     app.protect("/admin/", remora.http.auth.BasicAuth(users))
     await app.serve(8080)
 
-A handler returns a Response, bytes or str (text/html when it starts with
+Handlers run on the dispatcher unless the route says ``worker=True``; an
+``async def`` handler is awaited.  A handler returns a Response, bytes or str (text/html when it starts with
 ``<``, else text/plain), a dict or list (JSON), None (204), or a tuple
-``(body, status)`` / ``(body, status, headers)``.
+``(body, status)`` / ``(body, status, headers)``.  A streaming body is
+returned wrapped, ``Response(generator)``: a bare generator would look like a
+coroutine on MicroPython.
 """
 
 from .. import dispatcher, pool, port, profile
-from ..errors import QueueFull, Shutdown
+from ..errors import QueueFull, Shutdown, WrongMode
 from . import server
 from .limits import Limits
 from .response import Response
@@ -40,7 +47,7 @@ class App:
         self.dev = dev
         self.state = {}  # type: Dict[str, Any]  # the application state pages see as `app`
         self.router = Router()
-        self.mounts = []  # type: List[Tuple[str, Any]]
+        self.mounts = []  # type: List[Tuple[str, Any, bool]]  # prefix, server, async
         self.guards = []  # type: List[Tuple[str, Any]]
         self.sessions = None  # type: Any
         self.limits = Limits.from_profile(profile.current())
@@ -56,11 +63,17 @@ class App:
 
     # -- building the application -------------------------------------------
 
-    def route(self, path: str, methods: "Tuple[str, ...]" = ("GET",)) -> "Callable[..., Any]":
-        """Decorator: handle requests for path (with ``<name>`` parameters)."""
+    def route(
+        self, path: str, methods: "Tuple[str, ...]" = ("GET",), worker: bool = False
+    ) -> "Callable[..., Any]":
+        """Decorator: handle requests for path (with ``<name>`` parameters).
+
+        worker=True runs the handler on the worker pool (503 when its queue
+        is full), where blocking calls are allowed.
+        """
 
         def register(handler: "Callable[..., Any]") -> "Callable[..., Any]":
-            self.router.add(path, handler, tuple(methods))
+            self.router.add(path, handler, tuple(methods), worker)
             return handler
 
         return register
@@ -72,7 +85,9 @@ class App:
         """Serve the files under directory at prefix."""
         from .static import StaticFiles
 
-        self.mounts.append((prefix.rstrip("/") + "/", StaticFiles(self._path(directory))))
+        prefix = prefix.rstrip("/") + "/"
+        files = StaticFiles(self._path(directory), prefix=prefix[:-1])
+        self.mounts.append((prefix, files, False))
 
     def pages(self, prefix: str, directory: str, compiled: "Optional[str]" = None) -> None:
         """Serve .rsp pages, and the static files beside them, at prefix."""
@@ -81,8 +96,10 @@ class App:
         from .static import StaticFiles
 
         path = self._path(directory)
-        engine = PageEngine(path, self.dev, compiled)
-        self.mounts.append((prefix.rstrip("/") + "/", PageMount(self, engine, StaticFiles(path))))
+        prefix = prefix.rstrip("/") + "/"
+        engine = PageEngine(path, self.dev, compiled, self.state)
+        files = StaticFiles(path, prefix=prefix[:-1])
+        self.mounts.append((prefix, PageMount(self, engine, files, prefix[:-1]), True))
 
     def enable_sessions(self, max_sessions: "Optional[int]" = None, ttl_s: int = 1800) -> "Any":
         from .session import SessionStore
@@ -127,14 +144,16 @@ class App:
         route, params = self.router.match(req.method, path)
         if route is not None:
             req.params = params
-            if route.is_async:
-                result = await route.handler(req, **params)
-            else:
+            if route.worker:
                 result = await pool.call(route.handler, req, **params)
+            else:
+                result = route.handler(req, **params)
+                if hasattr(result, "send"):  # a coroutine: async def handler
+                    result = await result
             return make_response(result)
-        for prefix, mount in self.mounts:
+        for prefix, mount, is_async in self.mounts:
             if path.startswith(prefix) or path + "/" == prefix:
-                resp = await mount.serve(req)
+                resp = (await mount.serve(req)) if is_async else mount.serve(req)
                 if resp is not None:
                     return resp
         if params is not None:  # the path exists, with other methods
@@ -164,15 +183,23 @@ class App:
         print("READY", port_number)
         try:
             while not self.draining:
-                conn = await listener.accept()
+                try:
+                    conn = await listener.accept()
+                except WrongMode:
+                    if self.draining:
+                        break  # shutdown() closed the listener
+                    raise
                 if self.connections >= self.max_connections:
                     server.refuse(conn, 503)  # over the cap: answer and close
                     continue
                 conn.event(server.serve_connection, self, mode=sock.COSOCKET)
         except Shutdown:
-            pass
+            return
         finally:
             listener.close()
+        # Draining: in-flight responses finish, then shutdown() stops the
+        # server; returning now would stop it at once.
+        await dispatcher.wait_stopped()
 
     async def shutdown(self, grace_ms: int = 5000) -> None:
         """Stop accepting, let in-flight responses finish, then stop the server."""

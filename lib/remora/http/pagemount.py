@@ -15,14 +15,18 @@ except ImportError:
 
 
 class PageMount:
-    def __init__(self, app: "Any", engine: "Any", files: "Any") -> None:
+    def __init__(self, app: "Any", engine: "Any", files: "Any", prefix: str = "") -> None:
         self.app = app
         self.engine = engine
         self.files = files
+        self.prefix = prefix  # the mount point, stripped before finding a page
 
     async def serve(self, req: "Any") -> "Optional[Response]":
         engine = self.engine
-        name = engine.find(req.path)
+        path = req.path
+        if self.prefix:
+            path = path[len(self.prefix) :] or "/"
+        name = engine.find(path)
         if name is None:
             return self.files.serve(req)
         resp = Response(b"", 200, None, "text/html; charset=utf-8")

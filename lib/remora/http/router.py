@@ -12,25 +12,12 @@ except ImportError:
 
 
 class Route:
-    def __init__(self, handler: "Callable[..., Any]", methods: "Tuple[str, ...]") -> None:
+    def __init__(self, handler: "Callable[..., Any]", methods: "Tuple[str, ...]", worker: bool) -> None:
         self.handler = handler
         self.methods = methods
-        # async def handlers run on the dispatcher, plain functions on the pool.
-        self.is_async = _is_coroutine_function(handler)
-
-
-def _is_coroutine_function(fn: "Any") -> bool:
-    # Probe, without inspect (absent on boards): on CPython, coroutine
-    # functions carry CO_COROUTINE; on MicroPython, async def and generator
-    # functions share a type, distinct from plain functions.
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        return bool(code.co_flags & 0x80)
-
-    async def probe() -> None:
-        pass
-
-    return type(fn) is type(probe)
+        # Declared, not guessed: MicroPython cannot tell an async closure
+        # from a plain one, so blocking handlers say worker=True.
+        self.worker = worker
 
 
 class Router:
@@ -38,8 +25,14 @@ class Router:
         self._static = {}  # type: Dict[str, List[Route]]
         self._patterns = []  # type: List[Tuple[List[Tuple[str, str]], Route]]
 
-    def add(self, pattern: str, handler: "Callable[..., Any]", methods: "Tuple[str, ...]") -> None:
-        route = Route(handler, methods)
+    def add(
+        self,
+        pattern: str,
+        handler: "Callable[..., Any]",
+        methods: "Tuple[str, ...]",
+        worker: bool = False,
+    ) -> None:
+        route = Route(handler, methods, worker)
         if "<" not in pattern:
             self._static.setdefault(pattern, []).append(route)
             return

@@ -51,6 +51,11 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             conn.start_next_cycle()
     except ProtocolError as exc:
         await _send_error(sock, conn, exc.status, str(exc) if app.dev else "")
+    except MemoryError:
+        # This request did not fit in the heap: refuse it (DESIGN.md: refuse
+        # work, never crash); the memory returns when the connection ends.
+        port.collect()
+        await _send_error(sock, conn, 503, "")
     except Timeout:
         await _send_error(sock, conn, 408, "")
     except SocketError:
@@ -105,18 +110,33 @@ async def _read_request(sock: "Any", conn: "Any", app: "Any") -> "Optional[Reque
     if conn.client_is_waiting_for_100_continue:
         # RFC 9110 §10.1.1: tell the client to send the body it announced.
         await sock.write(conn.send(_CONTINUE))
+    # The body, collected within the board's limit (the core enforces it).
+    # With a Content-Length it goes straight into one buffer of that size:
+    # no list of pieces, no join, so the peak is the body once.
+    size = req.headers.get("content-length")
+    buf = None  # type: Any
+    filled = 0
     parts = None  # type: Optional[List[bytes]]
     while True:
         event = await _next_event(sock, conn, app, False)
         if isinstance(event, events.Data):
-            if parts is None:
-                parts = []
-            parts.append(event.data)
+            data = event.data
+            if buf is None and parts is None and size is not None and len(data) < int(size):
+                buf = bytearray(int(size))
+            if buf is not None:
+                buf[filled : filled + len(data)] = data
+                filled += len(data)
+            elif parts is None:
+                parts = [data]
+            else:
+                parts.append(data)
         elif isinstance(event, events.EndOfMessage):
             break
         else:
             return None
-    if parts is not None:
+    if buf is not None:
+        req.body = buf
+    elif parts is not None:
         req.body = parts[0] if len(parts) == 1 else b"".join(parts)
     return req
 
@@ -138,12 +158,17 @@ async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Respon
         if status >= 200 and status not in (204, 304):
             size = resp.length if resp.length is not None else len(body)
             fields.append(("content-length", str(size)))
-        head = conn.send(events.Response(status, fields, REASONS.get(status, "")))
+        head = conn.send_response_head(status, fields, REASONS.get(status, ""))
         if req.method == "HEAD" or status < 200 or status in (204, 304) or not body:
-            await sock.write(head + conn.send(_END))
-        else:
+            await sock.write(head + conn.send_end())
+        elif len(body) <= 1024:
             # One write for head and body: one system call for small answers.
-            await sock.write(head + conn.send(events.Data(body)) + conn.send(_END))
+            await sock.write(head + conn.send_data(body) + conn.send_end())
+        else:
+            # A large body goes out as it is: no copy joined to the head.
+            await sock.write(head)
+            await sock.write(conn.send_data(body))
+            await sock.write(conn.send_end())
         return
     # A stream: Content-Length when its size is known, else chunked (the
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
@@ -193,8 +218,28 @@ async def _send_error(sock: "Any", conn: "Any", status: int, detail: str) -> Non
     try:
         # Written raw: the core is in ERROR state after a protocol error.
         await sock.write(head.encode() + body)
+        await _drain(sock)
     except SocketError:
         pass
+
+
+async def _drain(sock: "Any") -> None:
+    """Read and drop what the client still sends, briefly, before we close.
+
+    Closing with unread bytes in the receive buffer makes the kernel send a
+    reset, which can destroy the error response before the client reads it
+    (RFC 9112 §9.6: close in stages).  Bounded in time and bytes.
+    """
+    budget = 65536
+    deadline = port.ticks_add(port.ticks_ms(), 1000)
+    while budget > 0:
+        left = port.ticks_diff(deadline, port.ticks_ms())
+        if left <= 0:
+            return
+        data = await sock.read(min(left, 100))  # a quiet client is done
+        if not data:
+            return
+        budget -= len(data)
 
 
 def refuse(sock: "Any", status: int = 503) -> None:

@@ -1,0 +1,26 @@
+# ESP32-S3 with 8 MiB PSRAM (e.g. ESP32-S3-DevKitC-1 N8R8, MicroPython's ESP32_GENERIC_S3
+# SPIRAM build): the MicroPython heap lives in PSRAM; 1 MiB here is a conservative share.
+# Only a dict literal: host tools read it with ast.literal_eval, boards import it as remora_board.
+PROFILE = {
+    "name": "esp32s3spiram",
+    "heap_bytes": 1048576,  # 1 MiB of the PSRAM heap
+    "workers": 2,
+    "pool_queue": 8,
+    "queuelen": 8192,
+    "recv_size": 2048,
+    "max_connections": 32,
+    "backlog": 8,
+    "udp_max": 1472,
+    "connect_timeout_ms": 10000,
+    "write_timeout_ms": 30000,
+    "thread_stack": 16384,
+    # HTTP server
+    "http_idle_ms": 15000,  # keep-alive connection waiting for its next request
+    "http_head_ms": 5000,  # first byte to end of a request head (slowloris)
+    "http_body_ms": 5000,  # longest pause inside a request body
+    "http_max_request_line": 2048,  # longer: 414
+    "http_max_header_bytes": 4096,  # larger head: 431
+    "http_max_headers": 32,  # more fields: 431
+    "http_max_body": 65536,  # larger body: 413
+    "max_sessions": 32,
+}

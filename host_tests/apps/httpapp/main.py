@@ -1,0 +1,122 @@
+"""The HTTP server test application (host_tests/test_http_*.py).
+
+    remora serve host_tests/apps/httpapp --port N [--dev]
+"""
+
+import remora
+from remora.http import App, BasicAuth, DigestAuth, FormAuth, Response, Users, req2sock
+from remora.sock import COSOCKET
+
+
+def option(args, name, default):
+    if name in args:
+        return args[args.index(name) + 1]
+    return default
+
+
+def build(root, pages, dev):
+    app = App(root, dev)
+    users = Users({"alice": "wonderland", "bob": "builder"})
+    sessions = app.enable_sessions()
+    app.protect("/secret/", BasicAuth(users))
+    app.protect("/digest/", DigestAuth(users))
+    app.protect("/members/", FormAuth(users, sessions))
+    app.pages("/", "www", pages)
+
+    @app.route("/hello")
+    async def hello(req):
+        return Response(b"Hello, world!", 200, [["content-type", "text/plain"]])
+
+    @app.route("/heap")
+    async def heap(req):
+        alloc, free = remora.heap()
+        return {"alloc": alloc, "free": free, "connections": app.connections}
+
+    @app.route("/echo", methods=("POST", "PUT"))
+    async def echo(req):
+        return Response(req.body, 200, [["content-type", "application/octet-stream"]])
+
+    @app.route("/items/<int:item>", methods=("GET", "DELETE"))
+    def item(req, item):  # a plain function on the dispatcher
+        return {"item": item, "method": req.method, "q": req.args.get("q")}
+
+    @app.route("/files/<path:rest>")
+    async def files(req, rest):
+        return "path=" + rest
+
+    @app.route("/sync", worker=True)
+    def sync_handler(req):  # worker=True: runs on the worker pool
+        import _thread
+
+        return {"thread": _thread.get_ident() != app.state["dispatcher_thread"]}
+
+    @app.route("/raise")
+    async def raiser(req):
+        raise ValueError("handler failed on purpose")
+
+    @app.route("/stream")
+    async def stream(req):
+        count = int(req.args.get("n", "5"))
+
+        def chunks():
+            for i in range(count):
+                yield "chunk %d\n" % i
+
+        return Response(chunks(), 200, [["content-type", "text/plain"]])
+
+    @app.route("/slow")
+    async def slow(req):
+        class Slow:
+            def __init__(self):
+                self.i = 0
+
+            def __aiter__(self):
+                return self
+
+            async def __anext__(self):
+                if self.i >= 5:
+                    raise StopAsyncIteration
+                self.i += 1
+                await remora.sleep_ms(100)
+                return b"part %d\n" % self.i
+
+        return Response(Slow(), 200, [["content-type", "text/plain"]])
+
+    @app.route("/shutdown", methods=("POST",))
+    async def shutdown(req):
+        from remora import dispatcher
+
+        dispatcher.spawn(app.shutdown(5000))
+        return "stopping"
+
+    @app.route("/session")
+    async def session(req):
+        s = req.session
+        s["n"] = s.get("n", 0) + 1
+        return {"n": s["n"]}
+
+    @app.route("/raw")
+    async def raw(req):
+        # req2sock: the connection becomes a raw cosocket that echoes lines.
+        sock = req2sock(req)
+        sock.event(raw_echo, mode=COSOCKET)
+        return None
+
+    async def raw_echo(sock):
+        await sock.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nraw mode\n")
+        while True:
+            data = await sock.read()
+            if not data:
+                break
+            await sock.write(b"echo:" + data)
+
+    return app
+
+
+async def main(args):
+    import _thread
+
+    root = option(args, "--root", ".")
+    app = build(root, option(args, "--pages", None), "--dev" in args)
+    app.state["dispatcher_thread"] = _thread.get_ident()
+    await app.serve(int(option(args, "--port", "8080")))

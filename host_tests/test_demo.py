@@ -1,0 +1,100 @@
+"""The demo application that ``make run`` serves (examples/demo), on both runtimes.
+
+Started exactly as ``make run`` starts it (``remora serve examples/demo``),
+on the board ``make run`` uses by default.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+from httpserver import Server, raw_exchange, status_of
+from test_examples import ntp_server  # noqa: F401  (a real chronyd, shared fixture)
+
+import harness
+
+DEMO = os.path.join(harness.REPO, "examples", "demo")
+
+
+def make_run_board():
+    with open(os.path.join(harness.REPO, "Makefile")) as f:
+        return re.search(r"^BOARD \?= (\S+)$", f.read(), re.M).group(1)
+
+
+@pytest.fixture(scope="module", params=["cpython", "micropython"])
+def demo(request, ntp_server):  # noqa: F811
+    srv = Server(request.param, "--ntp", "127.0.0.1:%d" % ntp_server, app=DEMO,
+                 board=make_run_board())
+    yield srv
+    srv.stop()
+
+
+def curl(*args):
+    return subprocess.run(["curl", "-s", "--max-time", "20"] + list(args),
+                          capture_output=True, timeout=30).stdout
+
+
+def test_hello_and_stats(demo):
+    base = "http://127.0.0.1:%d" % demo.port
+    out = curl("-i", base + "/hello")
+    assert out.startswith(b"HTTP/1.1 200") and out.endswith(b"\r\n\r\nHello, world!")
+    assert b"content-type: text/plain" in out.lower()
+    stats = json.loads(curl(base + "/stats"))
+    assert stats["runtime"] == demo.runtime
+    assert stats["connections"] >= 1
+    if demo.runtime == "micropython":
+        assert stats["heap_alloc"] > 0 and stats["heap_free"] > 0
+    else:
+        assert "heap_alloc" in stats and "heap_free" in stats
+
+
+def test_index_page_with_live_figures_and_form(demo):
+    base = "http://127.0.0.1:%d/" % demo.port
+    page = curl(base)
+    for field in (b'id="uptime"', b'id="heap-free"', b'id="connections"'):
+        assert field in page
+    out = curl("--data", "name=<Ada>", base)
+    assert b'<p id="greeting">Hello, &lt;Ada&gt;!</p>' in out
+
+
+@pytest.mark.parametrize("share", [0, 1, 50, 100])
+def test_echo_returns_the_body_unchanged(demo, share):
+    # 0 bytes, 1 byte, half the board's body limit, the whole limit.
+    limit = harness.boards_profile(make_run_board())["http_max_body"]
+    body = os.urandom(max(share, limit * share // 100) if share > 1 else share)
+    url = "http://127.0.0.1:%d/echo" % demo.port
+    plain = subprocess.run(["curl", "-s", "--data-binary", "@-", url], input=body,
+                           capture_output=True, timeout=30).stdout
+    assert plain == body
+    chunked = subprocess.run(["curl", "-s", "-H", "Transfer-Encoding: chunked",
+                              "--data-binary", "@-", url], input=body,
+                             capture_output=True, timeout=30).stdout
+    assert chunked == body
+
+
+def test_echo_beyond_the_limit_is_413(demo):
+    out = raw_exchange(demo.port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+    assert status_of(out) == 413
+
+
+def test_static_folder(demo):
+    with open(os.path.join(DEMO, "www", "static", "style.css"), "rb") as f:
+        assert curl("http://127.0.0.1:%d/static/style.css" % demo.port) == f.read()
+
+
+def test_ntp_page(demo):
+    out = curl("http://127.0.0.1:%d/ntp.rsp" % demo.port)
+    assert re.search(rb'<p id="ntp">NTP Date and time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</p>', out), out
+
+
+def test_admin_area_needs_the_demo_login(demo, tmp_path):
+    jar = str(tmp_path / "jar")
+    base = "http://127.0.0.1:%d" % demo.port
+    assert status_of(curl("-i", base + "/admin/")) in (302, 303)
+    out = curl("-i", "-c", jar, "-b", jar, "--data", "username=admin&password=remora&next=/admin/",
+               base + "/login")
+    assert status_of(out) == 303
+    page = curl("-c", jar, "-b", jar, base + "/admin/")
+    assert b'<p id="user">Signed in as admin</p>' in page

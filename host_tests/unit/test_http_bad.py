@@ -1,0 +1,199 @@
+# The sans-IO HTTP/1.1 core, server role: the bad-input corpus, each case with the
+# exact status hint of its RemoteProtocolError.  Runs on both runtimes.
+from remora.http import core
+from remora.http.core import SERVER, Connection
+from remora.http.errors import ProtocolError, RemoteProtocolError
+from remora.http.events import NEED_DATA, PAUSED, ConnectionClosed, Data, EndOfMessage, Response
+from remora.http.limits import Limits
+
+
+def status_of(data, limits=None, eof=False, split=False):
+    """The status of the RemoteProtocolError that data provokes (0: none)."""
+    conn = Connection(SERVER, limits)
+    pieces = [data[i : i + 1] for i in range(len(data))] if split else [data]
+    if eof:
+        pieces.append(b"")
+    try:
+        for piece in pieces:
+            conn.receive_data(piece)
+            while True:
+                event = conn.next_event()
+                if event is NEED_DATA or event is PAUSED or type(event) is ConnectionClosed:
+                    break
+    except RemoteProtocolError as exc:
+        assert isinstance(exc, ProtocolError) and str(exc)
+        assert conn.their_state == core.ERROR and not conn.keep_alive
+        # The connection stays broken, and we may still answer.
+        try:
+            conn.next_event()
+        except RemoteProtocolError:
+            pass
+        else:
+            raise AssertionError("ERROR state did not stick")
+        reply = conn.send_response_head(exc.status, [("content-length", "0")])
+        assert reply.endswith(b"connection: close\r\n\r\n"), reply
+        return exc.status
+    return 0
+
+
+H = b"Host: h\r\n"
+
+
+def req(head_lines, body=b"", line=b"POST / HTTP/1.1"):
+    return line + b"\r\n" + head_lines + b"\r\n" + body
+
+
+CASES = [
+    # -- request line (RFC 9112 §3) --
+    (b"GET / HTTP/1.1\nHost: h\n\n", 400),  # bare LF line endings
+    (b"GET / HTTP/1.1\r\nHost: h\n\r\n", 400),
+    (b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\rX: y\r\nHost: h\r\n\r\n", 400),  # bare CR
+    (b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # two spaces
+    (b"GET / HTTP/1.1 \r\nHost: h\r\n\r\n", 400),
+    (b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # space in target
+    (b"GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # CTL in target
+    (b"GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # method not a token
+    (b"G\x00T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET /\r\nHost: h\r\n\r\n", 400),  # HTTP/0.9 style
+    (b"GET / http/1.1\r\nHost: h\r\n\r\n", 400),  # case-sensitive version
+    (b"GET / HTTP/1\r\nHost: h\r\n\r\n", 400),
+    (b"GET / HTTP/1.1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET / HTTP/x.y\r\nHost: h\r\n\r\n", 400),
+    (b"GET / FOO\r\nHost: h\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+    (b"GET / HTTP/2\r\nHost: h\r\n\r\n", 505),
+    (b"GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505),
+    (b"GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505),
+    # -- header fields (RFC 9112 §5) --
+    (req(H + b"X-A : b\r\n"), 400),  # whitespace before the colon
+    (req(H + b"X-A\t: b\r\n"), 400),
+    (req(H + b" X-A: b\r\n"), 400),
+    (req(H + b"X-A: b\r\n continued\r\n"), 400),  # obs-fold
+    (req(H + b"X-A: b\r\n\tcontinued\r\n"), 400),
+    (req(H + b"NoColon\r\n"), 400),
+    (req(H + b": empty name\r\n"), 400),
+    (req(H + b"X(A): b\r\n"), 400),
+    (req(H + b"X-A: a\x01b\r\n"), 400),  # CTL in a value
+    (req(H + b"X-A: a\x00b\r\n"), 400),  # NUL
+    (req(H + b"X-A: a\x1bb\r\n"), 400),
+    (req(H + b"X-A: a\x7fb\r\n"), 400),
+    (req(H + b"X-A: a\rb\r\n"), 400),
+    # -- Host (RFC 9112 §3.2) --
+    (b"GET / HTTP/1.1\r\nX: y\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    (b"GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n", 400),
+    # -- body framing (RFC 9112 §6) --
+    (req(H + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"), 400),
+    (req(H + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"), 400),
+    (req(H + b"Transfer-Encoding: gzip, chunked\r\n"), 501),
+    (req(H + b"Transfer-Encoding: identity\r\n"), 501),
+    (req(H + b"Transfer-Encoding: chunked, chunked\r\n"), 501),
+    (req(H + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 501),
+    (req(H + b"Transfer-Encoding: gzip\r\n"), 501),
+    (req(H + b"Transfer-Encoding:\r\n"), 501),
+    (req(b"Transfer-Encoding: chunked\r\n", line=b"POST / HTTP/1.0"), 400),
+    (req(H + b"Content-Length: 3\r\nContent-Length: 4\r\n"), 400),
+    (req(H + b"Content-Length: 3, 4\r\n"), 400),
+    (req(H + b"Content-Length: 3,\r\n"), 400),
+    (req(H + b"Content-Length: +5\r\n"), 400),
+    (req(H + b"Content-Length: -1\r\n"), 400),
+    (req(H + b"Content-Length:  5x\r\n"), 400),
+    (req(H + b"Content-Length: 0x10\r\n"), 400),
+    (req(H + b"Content-Length: 1_0\r\n"), 400),
+    (req(H + b"Content-Length: 1 0\r\n"), 400),
+    (req(H + b"Content-Length:\r\n"), 400),
+    (req(H + b"Content-Length: \xb2\r\n"), 400),  # a latin-1 "superscript two"
+    (req(H + b"Content-Length: 1048577\r\n"), 413),  # over max_body, no body sent
+    (req(H + b"Content-Length: 99999999999999999999999\r\n"), 413),
+    # -- chunked coding (RFC 9112 §7.1) --
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"0x5\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"+5\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"-5\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b" 5\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"g\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"\r\n"), 400),  # empty size
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"0" * 17 + b"1\r\nx\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5\r\nhelloXX0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5\r\nhello\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a\nb\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;" + b"e" * 1100 + b"\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;" + b"e" * 1100), 400),  # still coming
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"100001\r\n"), 413),  # > max_body
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"80000\r\n" + b"x" * 20), 0),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nX-A : b\r\n\r\n"), 400),  # trailer
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nX: \x01\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nX: a\n\r\n"), 400),
+]
+
+for data, status in CASES:
+    got = status_of(data)
+    assert got == status, (data, got, status)
+    got = status_of(data, split=True)  # the same verdict, byte by byte
+    assert got == status, ("split", data, got, status)
+
+# A chunked body whose chunks add up past max_body: 413 at the size line that
+# crosses it, after the earlier chunks were delivered.
+lim = Limits(max_body=10)
+body = b"6\r\nabcdef\r\n5\r\nghijk\r\n0\r\n\r\n"
+assert status_of(req(H + b"Transfer-Encoding: chunked\r\n", body), lim) == 413
+assert status_of(req(H + b"Content-Length: 11\r\n"), lim) == 413
+assert status_of(req(H + b"Content-Length: 10\r\n", b"0123456789"), lim) == 0
+
+# -- sizes: 414, 431 -----------------------------------------------------------------
+lim = Limits(max_request_line=40, max_header_bytes=100, max_headers=3)
+line40 = b"GET /" + b"a" * 26 + b" HTTP/1.1"
+assert len(line40) == 40
+assert status_of(line40 + b"\r\nHost: h\r\n\r\n", lim) == 0
+assert status_of(line40[:-9] + b"a HTTP/1.1\r\nHost: h\r\n\r\n", lim) == 414  # 41 bytes
+# Detected while still receiving: no CRLF within max_request_line bytes.
+assert status_of(line40 + b"a", lim) == 414
+assert status_of(line40[:-9] + b"a HTTP/1.1\r", lim) == 414
+assert status_of(line40 + b"\r", lim) == 0  # could still be fine
+assert status_of(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", lim) == 0
+assert status_of(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", lim) == 431
+# The head counts request line, fields and their CRLFs: exactly 100 bytes pass.
+head = b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 70 + b"\r\n"
+assert len(head) == 100 and status_of(head + b"\r\n", lim) == 0
+assert status_of(head[:-2] + b"v\r\n\r\n", lim) == 431
+assert status_of(head[:-2] + b"vvvv", lim) == 431  # still receiving, already too big
+assert status_of(head + b"\r", lim) == 0
+# Trailers are bounded like a head.
+trailer = b"0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n"  # 4 fields > 3
+assert status_of(req(H + b"Transfer-Encoding: chunked\r\n", trailer), lim) == 431
+assert status_of(req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nA: " + b"x" * 99), lim) == 431
+assert status_of(req(H + b"Transfer-Encoding: chunked\r\n", trailer[:-8] + b"\r\n"), lim) == 0  # 3 fields
+
+# -- EOF (RFC 9112 §8: an incomplete message) -------------------------------------------
+assert status_of(b"GET / HTTP/1.1\r\nHost: h\r\n", eof=True) == 400  # mid-head
+assert status_of(b"G", eof=True) == 400
+assert status_of(req(H + b"Content-Length: 5\r\n", b"abc"), eof=True) == 400  # mid-body
+assert status_of(req(H + b"Transfer-Encoding: chunked\r\n", b"5\r\nab"), eof=True) == 400
+assert status_of(req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\n"), eof=True) == 400
+assert status_of(req(H + b"Content-Length: 3\r\n", b"abc"), eof=True) == 0  # complete
+assert status_of(b"\r\n\r\n", eof=True) == 0  # only empty lines: a clean close
+# A request without framing headers has no body: the rest waits, even at EOF.
+conn = Connection(SERVER)
+conn.receive_data(b"POST / HTTP/1.1\r\nHost: h\r\n\r\nstray")
+conn.receive_data(b"")
+assert conn.next_event().method == "POST" and conn.next_event() == EndOfMessage()
+assert conn.next_event() is PAUSED and conn.trailing_data == (b"stray", True)
+
+# The first bytes after an error still get a well-formed answer, without keep-alive.
+conn = Connection(SERVER)
+conn.receive_data(b"BAD\r\n\r\n")
+try:
+    conn.next_event()
+except RemoteProtocolError as exc:
+    assert exc.status == 400
+else:
+    raise AssertionError("accepted a bad request line")
+head = conn.send(Response(400, [("content-length", "3")]))
+assert head == b"HTTP/1.1 400 Bad Request\r\ncontent-length: 3\r\nconnection: close\r\n\r\n"
+assert conn.send(Data(b"bad")) == b"bad" and conn.send(EndOfMessage()) == b""
+assert conn.our_state == core.MUST_CLOSE
+
+print("PASS")
