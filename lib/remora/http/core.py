@@ -136,6 +136,7 @@ class Connection:
     def next_event(self) -> "Any":
         """The next event from the peer, NEED_DATA, or PAUSED."""
         state = self._cstate.states[self.their_role]
+        # Most calls are for body bytes: test that state first.
         if state == st.SEND_BODY:
             try:
                 event = self._reader(self._rb)
@@ -177,6 +178,7 @@ class Connection:
             if len(rb):
                 raise RemoteProtocolError("incomplete message head (peer closed)", 400)
             if self.their_state == st.SEND_RESPONSE:
+                # Client role: our request went out and the server left.
                 raise RemoteProtocolError("peer closed without a response", 502)
             return self._receive(st.CLOSED_EVENT, ConnectionClosed())
         except RemoteProtocolError:
@@ -240,6 +242,7 @@ class Connection:
             return self._receive(st.INFORMATIONAL, event)
         self.their_http_version = event.version
         if self._method == "CONNECT" and status < 300 and cstate.pending_switch:
+            # RFC 9110 §9.3.6: a 2xx to CONNECT makes the connection a tunnel.
             return self._receive(st.SWITCH_CONNECT, event)
         cl, te, conn, hosts, expect, upgrade = scan_fields(event.headers, True)
         http10 = event.version == "HTTP/1.0"

@@ -39,6 +39,7 @@ _SPECIAL_SIZES = (14, 17, 10, 4, 6, 7)
 
 
 class _Sentinel:
+    # Compared with ``is``: one object each, never an event.
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
@@ -156,6 +157,9 @@ def scan_fields(headers: "Any", lowered: bool) -> "Tuple[Any, ...]":
     cl = te = conn = expect = None
     hosts = 0
     upgrade = False
+    # Repeated list fields are joined (RFC 9110 §5.3) so that "chunked" on two
+    # lines, or two Content-Length lines, are judged as one value; Host is
+    # counted, not joined, because two of them is itself the error.
     get = _SPECIAL.get
     for name, value in headers:
         code = get(name)
@@ -199,6 +203,7 @@ def _decode_native(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
+# Probe the runtime once (STYLE.md point 7) rather than asking which one it is.
 try:
     _native = len(b"\xc3\xa9".decode("latin-1")) == 2
 except UnicodeError:

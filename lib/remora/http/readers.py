@@ -83,8 +83,9 @@ class ReceiveBuffer:
     def advance(self, end: int) -> None:
         """Consume up to offset ``end`` of ``data``."""
         if end >= len(self.data):
-            self.data = b""
-            end = 0
+            self.data = b""  # all consumed: let the old bytes go
+            self.pos = self.scan = 0
+            return
         self.pos = end
         if self.scan < end:
             self.scan = end
@@ -107,7 +108,7 @@ def _split_lines(rb: ReceiveBuffer, end: int, limit: int, max_lines: int) -> "Li
         raise _bad("head too large", 431)
     if has_ctl(block):
         raise _bad("control character in head")
-    lines = block.split(b"\r\n")
+    lines = block.split(b"\r\n")  # the one split: no per-line search
     # RFC 9112 §2.2: a bare CR or LF may be a smuggling attempt; we do not
     # accept LF as a line terminator (strict, unlike the RFC's MAY).
     if block.count(b"\n") != len(lines) - 1 or block.count(b"\r") != len(lines) - 1:
@@ -269,6 +270,7 @@ class ContentLengthReader:
             return EndOfMessage()
         size = len(rb.data) - rb.pos
         if size == 0:
+            # RFC 9112 §8: a close before Content-Length bytes is an incomplete message.
             if rb.eof:
                 raise _bad("incomplete body (peer closed)")
             return None
@@ -289,6 +291,7 @@ class CloseDelimitedReader:
     def __call__(self, rb: ReceiveBuffer) -> "Any":
         size = len(rb.data) - rb.pos
         if size:
+            # Unknown length is no excuse for an unbounded body.
             if size > self.left:
                 raise _bad("body too large", 413)
             self.left -= size

@@ -82,9 +82,12 @@ encode_latin1 = _encode_native if len("\xe9".encode("latin-1")) == 1 else _encod
 def write_head(start: str, headers: "List[Tuple[str, str]]", extra: "Optional[str]") -> bytes:
     """``start`` (a CRLF-terminated start line), the fields, ``extra`` (ready
     CRLF-terminated field lines the core adds), and the final empty line."""
+    # One str, one encode: cheaper than encoding every field on its own.
     parts = [start]
     for name, value in headers:
         parts.append("%s: %s\r\n" % (name, value))
+    # Every line we meant to write ends in CRLF: start line, fields, extra,
+    # final empty line.  Any other CR or LF came from a caller's string.
     lines = len(headers) + 2
     if extra:
         parts.append(extra)
@@ -146,12 +149,14 @@ class ChunkedWriter:
     def data(self, data: "Any") -> bytes:
         size = len(data)
         if size == 0:
-            return b""  # a zero-size chunk would end the body
+            # RFC 9112 §7.1: a zero-size chunk is the last-chunk; it would end the body.
+            return b""
         if type(data) is not bytes:
             data = bytes(data)  # MicroPython's %s would print a memoryview's repr
         return b"%x\r\n%s\r\n" % (size, data)
 
     def end(self, trailers: "Any") -> bytes:
+        # RFC 9112 §7.1.2: last-chunk, trailer fields, then the final CRLF.
         if trailers:
             return write_head("0\r\n", trailers, None)
         return b"0\r\n\r\n"
@@ -214,6 +219,8 @@ def response_framing(
             headers = [h for h in headers if h[0].lower() != "transfer-encoding"]
         writer = CLOSE_DELIMITED
         close = True
+    # RFC 9112 §9.6: a sender that will close says so with "close", so the
+    # client does not send another request into a closing connection.
     if close:
         if "close" not in tokens:
             extra += "connection: close\r\n"
@@ -232,6 +239,8 @@ def request_framing(method: str, cl: "Optional[str]", te: "Optional[str]") -> "T
         if te.lower() != "chunked":
             raise LocalProtocolError("we only send the chunked transfer coding")
         return CHUNKED, ""
+    # Methods that carry content by definition get chunked framing, so a
+    # streamed body needs no length up front; the rest send none.
     if method in ("POST", "PUT", "PATCH"):
         return CHUNKED, "transfer-encoding: chunked\r\n"
     return ContentLengthWriter(0), ""
