@@ -34,6 +34,7 @@ def bad_job():
 
 
 assert pool.run(bad_job)
+time.sleep(0.3)  # let its error report print before PASS (the runner reads the last line)
 assert pool.run(blocked_job, 99)
 deadline = time.time() + 5
 while 99 not in done and time.time() < deadline:
