@@ -18,52 +18,34 @@ Sockets (the seed's ``ba.socket``)::
 
 __version__ = "0.1.0"
 
-_lazy = {
-    "run": ("dispatcher", "run"),
-    "stop": ("dispatcher", "stop"),
-    "wait_stopped": ("dispatcher", "wait_stopped"),
-    "getsock": ("dispatcher", "getsock"),
-    "Socket": ("sock", "Socket"),
-    "BLOCKING": ("sock", "BLOCKING"),
-    "ASYNC": ("sock", "ASYNC"),
-    "COSOCKET": ("sock", "COSOCKET"),
-    "connect": ("net", "connect"),
-    "bind": ("net", "bind"),
-    "udpcon": ("net", "udpcon"),
-    "event": ("net", "event"),
-    "thread_run": ("pool", "run"),
-    "thread_call": ("pool", "call"),
-    "n2h": ("ints", "n2h"),
-    "h2n": ("ints", "h2n"),
-    "sleep_ms": ("port", "sleep_ms"),
-    "ticks_ms": ("port", "ticks_ms"),
-    "ticks_diff": ("port", "ticks_diff"),
-    "heap": ("port", "heap"),
-    "RUNTIME": ("port", "RUNTIME"),
-    "SocketError": ("errors", "SocketError"),
-    "Timeout": ("errors", "Timeout"),
-    "Closed": ("errors", "Closed"),
-    "CannotConnect": ("errors", "CannotConnect"),
-    "CannotResolve": ("errors", "CannotResolve"),
-    "Shutdown": ("errors", "Shutdown"),
-    "QueueFull": ("errors", "QueueFull"),
-    "WrongMode": ("errors", "WrongMode"),
-    "DispatcherBlocked": ("errors", "DispatcherBlocked"),
-}
+# Where each public name lives: "module:name name ...", one string, because
+# a table of tuples would cost a board a few KiB of heap for nothing.
+_WHERE = (
+    "dispatcher:run stop wait_stopped getsock|"
+    "sock:Socket BLOCKING ASYNC COSOCKET|"
+    "net:connect bind udpcon event|"
+    "pool:thread_run thread_call|"
+    "ints:n2h h2n|"
+    "port:sleep_ms ticks_ms ticks_diff heap RUNTIME|"
+    "errors:SocketError Timeout Closed CannotConnect CannotResolve Shutdown QueueFull "
+    "WrongMode DispatcherBlocked"
+)
+_RENAMED = {"thread_run": "run", "thread_call": "call"}
 
 
 def __getattr__(name):  # type: ignore[no-untyped-def]
-    entry = _lazy.get(name)
-    if entry is None:
-        # MicroPython resolves ``from . import sub`` through this hook before
-        # it imports the submodule, so load submodules here too.
-        try:
-            value = __import__("remora." + name, None, None, ["_"])
-        except ImportError:
-            raise AttributeError(name)
-        globals()[name] = value
-        return value
-    module = __import__("remora." + entry[0], None, None, [entry[1]])
-    value = getattr(module, entry[1])
+    for group in _WHERE.split("|"):
+        colon = group.find(":")
+        if name in group[colon + 1 :].split():
+            module = __import__("remora." + group[:colon], None, None, ["_"])
+            value = getattr(module, _RENAMED.get(name, name))
+            globals()[name] = value
+            return value
+    # MicroPython resolves ``from . import sub`` through this hook before it
+    # imports the submodule, so load submodules here too.
+    try:
+        value = __import__("remora." + name, None, None, ["_"])
+    except ImportError:
+        raise AttributeError(name)
     globals()[name] = value
     return value

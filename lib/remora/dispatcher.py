@@ -45,14 +45,6 @@ def refuse_on_dispatcher(what: str) -> None:
         )
 
 
-def running() -> bool:
-    return _state["thread"] is not None and not _state["stopping"]
-
-
-def stopping() -> bool:
-    return bool(_state["stopping"])
-
-
 def register(sock: "Any") -> None:
     with _lock:
         _sockets[id(sock)] = sock
@@ -137,8 +129,7 @@ async def _await(_sock: "Any", coro: "Any") -> None:
     await coro
 
 
-def call_soon_threadsafe(fn: "Callable[..., Any]", *args: "Any") -> None:
-    port.call_soon_threadsafe(fn, *args)
+call_soon_threadsafe = port.call_soon_threadsafe
 
 
 def _shutdown_sockets() -> None:

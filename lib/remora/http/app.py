@@ -28,7 +28,7 @@ returned wrapped, ``Response(generator)``: a bare generator would look like a
 coroutine on MicroPython.
 """
 
-from .. import dispatcher, pool, port, profile
+from .. import dispatcher, port, profile
 from ..errors import QueueFull, Shutdown, WrongMode
 from . import server
 from .limits import Limits
@@ -145,6 +145,8 @@ class App:
         if route is not None:
             req.params = params
             if route.worker:
+                from .. import pool
+
                 result = await pool.call(route.handler, req, **params)
             else:
                 result = route.handler(req, **params)
