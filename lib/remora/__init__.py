@@ -33,19 +33,28 @@ _WHERE = (
 _RENAMED = {"thread_run": "run", "thread_call": "call"}
 
 
-def __getattr__(name):  # type: ignore[no-untyped-def]
-    for group in _WHERE.split("|"):
+def lazy(package, where, renamed, name, namespace):  # type: ignore[no-untyped-def]
+    """Load the public name ``name`` of package on first use (module __getattr__).
+
+    where is "module:name name|module:name ..."; renamed maps a public name
+    to its name in the module.  Shared by remora, remora.http, remora.pages.
+    """
+    for group in where.split("|"):
         colon = group.find(":")
         if name in group[colon + 1 :].split():
-            module = __import__("remora." + group[:colon], None, None, ["_"])
-            value = getattr(module, _RENAMED.get(name, name))
-            globals()[name] = value
+            module = __import__(package + "." + group[:colon], None, None, ["_"])
+            value = getattr(module, renamed.get(name, name) if renamed else name)
+            namespace[name] = value
             return value
     # MicroPython resolves ``from . import sub`` through this hook before it
     # imports the submodule, so load submodules here too.
     try:
-        value = __import__("remora." + name, None, None, ["_"])
+        value = __import__(package + "." + name, None, None, ["_"])
     except ImportError:
         raise AttributeError(name)
-    globals()[name] = value
+    namespace[name] = value
     return value
+
+
+def __getattr__(name):  # type: ignore[no-untyped-def]
+    return lazy("remora", _WHERE, _RENAMED, name, globals())

@@ -11,28 +11,12 @@ loads the compiler::
     escape            runtime.py: HTML escaping as ``<?= ?>`` does it
 """
 
-_lazy = {
-    "PageEngine": "engine",
-    "PageError": "errors",
-    "PageSyntaxError": "errors",
-    "compile_page": "compiler",
-    "escape": "runtime",
-    "module_name": "runtime",
-}
+from remora import lazy as _lazy
+
+_WHERE = "engine:PageEngine|errors:PageError PageSyntaxError|compiler:compile_page|" + (
+    "runtime:escape module_name"
+)
 
 
 def __getattr__(name):  # type: ignore[no-untyped-def]
-    sub = _lazy.get(name)
-    if sub is None:
-        # As in remora/__init__.py: MicroPython resolves ``from . import sub``
-        # through this hook, so load submodules here too.
-        try:
-            value = __import__("remora.pages." + name, None, None, ["_"])
-        except ImportError:
-            raise AttributeError(name)
-        globals()[name] = value
-        return value
-    module = __import__("remora.pages." + sub, None, None, [name])
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
+    return _lazy("remora.pages", _WHERE, None, name, globals())
