@@ -43,7 +43,15 @@ test: setup
 run: setup
 	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD)
 
+# The bench's own tools (wrk; the peers in bench/requirements.txt) are installed here only:
+# `make setup` and `make test` do not need them.
 bench: setup
+	@command -v wrk >/dev/null || { \
+		echo "bench: installing wrk"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; \
+	}
+	$(PY) -m pip install -q --disable-pip-version-check -r bench/requirements.txt
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "bench: bench/run.py does not exist yet"; fi
 
 mpy: setup

