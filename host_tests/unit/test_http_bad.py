@@ -2,9 +2,9 @@
 # exact status hint of its RemoteProtocolError.  Runs on both runtimes.
 from remora.http import core
 from remora.http.core import SERVER, Connection
-from remora.http.errors import ProtocolError, RemoteProtocolError
+from remora.http.events import ProtocolError, RemoteProtocolError
 from remora.http.events import NEED_DATA, PAUSED, ConnectionClosed, Data, EndOfMessage, Response
-from remora.http.limits import Limits
+from remora.http.events import Limits
 
 
 def status_of(data, limits=None, eof=False, split=False):

@@ -2,7 +2,7 @@
 # passed between them (h11's ConnectionPair).  Runs on both runtimes.
 from remora.http import core
 from remora.http.core import CLIENT, SERVER, Connection
-from remora.http.errors import LocalProtocolError, RemoteProtocolError
+from remora.http.events import LocalProtocolError, RemoteProtocolError
 from remora.http.events import (
     NEED_DATA,
     PAUSED,

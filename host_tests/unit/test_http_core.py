@@ -2,7 +2,7 @@
 # client role and client/server pairs: test_http_client.py).  Runs on both runtimes.
 from remora.http import core
 from remora.http.core import CLIENT, SERVER, Connection
-from remora.http.errors import LocalProtocolError
+from remora.http.events import LocalProtocolError
 from remora.http.events import (
     NEED_DATA,
     PAUSED,
@@ -12,7 +12,7 @@ from remora.http.events import (
     Request,
     Response,
 )
-from remora.http.limits import Limits
+from remora.http.events import Limits
 
 
 def drain(conn):

@@ -50,7 +50,9 @@ def lazy(package, where, renamed, name, namespace):  # type: ignore[no-untyped-d
     # imports the submodule, so load submodules here too.
     try:
         value = __import__(package + "." + name, None, None, ["_"])
-    except ImportError:
+    except ImportError as exc:
+        if name not in str(exc):
+            raise  # the submodule exists but an import inside it failed
         raise AttributeError(name)
     namespace[name] = value
     return value

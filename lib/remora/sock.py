@@ -82,6 +82,7 @@ class Socket:
     _park_values = ()  # type: tuple
     _queuelen = 0  # 0: the board profile's queuelen
     _pushback = None  # type: Optional[bytes]  # bytes to return before reading
+    _interrupt = None  # type: Optional[BaseException]  # raised by the pending read
     _more = False  # the last read filled the buffer
     _listener = None  # type: Any  # the listener that accepted us (its cap)
     _cap = 0  # listeners: most accepted sockets open at once
@@ -217,6 +218,9 @@ class Socket:
             if not ready:
                 if not await port.wait_io(raw, False, _remaining(deadline)):
                     raise Timeout("timeout")
+                if self._interrupt is not None:
+                    exc, self._interrupt = self._interrupt, None
+                    raise exc
                 ready = True
                 continue
             buf = _rbuf[0]
@@ -254,6 +258,16 @@ class Socket:
             if not data and not self._udp:
                 return None
             return data
+
+    def interrupt(self, exc: BaseException) -> None:
+        """Make the task's pending (or next) read raise exc, once.
+
+        A server's timekeeper uses it to end reads that ran past a deadline
+        without a timer per read.  Dispatcher thread only.
+        """
+        self._interrupt = exc
+        if self._s is not None:
+            port.wake_io(self._s, False)
 
     def _unread(self, data: bytes) -> None:
         """Make data the next thing read() returns (bytes a parser read ahead)."""

@@ -66,8 +66,11 @@ class WriteQueue:
                             return True
                         rest = memoryview(data)[done:]
                     if self.queued + len(rest) <= self.limit:
-                        self._append(bytes(rest))
-                        return True
+                        try:
+                            self._append(bytes(rest))
+                            return True
+                        except MemoryError:
+                            pass  # no room for a copy: lend the buffer below
                     if self.queued == 0:
                         # Larger than the whole queue: lend our buffer and wait
                         # until it has gone out.

@@ -31,7 +31,7 @@ coroutine on MicroPython.
 from .. import dispatcher, port, profile
 from ..errors import QueueFull, Shutdown, WrongMode
 from . import server
-from .limits import Limits
+from .events import Limits
 from .response import Response
 from .router import Router
 
@@ -56,10 +56,12 @@ class App:
         self.body_ms = profile.get("http_body_ms")
         self.max_connections = profile.get("max_connections")
         self.connections = 0
-        self.idle = {}  # type: Dict[int, Any]  # keep-alive connections between requests
+        self.live = {}  # type: Dict[int, Any]  # id(sock): (sock, [waiting for, deadline])
         self.draining = False
         self.started_ms = port.ticks_ms()
         self._listener = None  # type: Any
+        self._reserve = None  # type: Any
+        self.keep_reserve()
 
     # -- building the application -------------------------------------------
 
@@ -173,6 +175,31 @@ class App:
             return Response.text("500 Internal Server Error\n\n" + detail + "\n", 500)
         return Response.text("500 Internal Server Error\n", 500)
 
+    # -- memory for request bodies ----------------------------------------------
+
+    def keep_reserve(self) -> None:
+        """Hold one block of the body limit's size while the heap still has it.
+
+        A long-running board heap fragments into small holes; a body needs
+        one contiguous block.  The reserve keeps such a block for the next
+        body (body_buffer frees it just before allocating).
+        """
+        if self._reserve is None:
+            try:
+                self._reserve = bytearray(self.limits.max_body)
+            except MemoryError:
+                pass  # no block that big now: try again after the next request
+
+    def body_buffer(self, size: int) -> "Any":
+        try:
+            return bytearray(size)
+        except MemoryError:
+            if self._reserve is None:
+                raise
+        self._reserve = None  # give the reserved block back, then take it
+        port.collect()
+        return bytearray(size)
+
     # -- serving ---------------------------------------------------------------
 
     async def serve(self, port_number: int, host: str = "0.0.0.0") -> None:
@@ -182,6 +209,7 @@ class App:
         # Room above the cap for answering 503 to the connections beyond it.
         listener = net.bind(port_number, host, None, self.max_connections + 8)
         self._listener = listener
+        dispatcher.spawn(self._sweep())
         print("READY", port_number)
         try:
             while not self.draining:
@@ -203,13 +231,22 @@ class App:
         # server; returning now would stop it at once.
         await dispatcher.wait_stopped()
 
+    async def _sweep(self) -> None:
+        # One timer for every connection's time limits (idle, head, body),
+        # checked a few times per shortest limit: no timer per read.
+        tick = max(50, min(1000, min(self.idle_ms, self.head_ms, self.body_ms) // 4))
+        while not self.draining:
+            await port.sleep_ms(tick)
+            server.sweep(self)
+
     async def shutdown(self, grace_ms: int = 5000) -> None:
         """Stop accepting, let in-flight responses finish, then stop the server."""
         self.draining = True
         if self._listener is not None:
             self._listener.close()
-        for sock in list(self.idle.values()):
-            sock.close()  # between requests: nothing in flight
+        for sock, watch in list(self.live.values()):
+            if watch[0] == server.IDLE:
+                sock.close()  # between requests: nothing in flight
         waited = 0
         while self.connections and waited < grace_ms:
             await port.sleep_ms(20)

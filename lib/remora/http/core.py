@@ -3,10 +3,15 @@ events in, bytes out.  No sockets, clocks or threads (STYLE.md point 1).
 
 A driver feeds what it reads to :meth:`Connection.receive_data` (``b""`` at
 EOF), calls :meth:`Connection.next_event` until it returns NEED_DATA or
-PAUSED, and writes what :meth:`Connection.send` returns.  The states of both
-sides live in :mod:`.state`, parsing in :mod:`.readers`, serialising in
-:mod:`.writers`; this module decides framing, keep-alive and protocol
-switches.  The shape is h11's ``Connection``.
+PAUSED, and writes what :meth:`Connection.send` returns.  Parsing lives in
+:mod:`.readers`, serialising in :mod:`.writers`, the events, errors and
+limits in :mod:`.events`, the state machine in :mod:`.state`, the client's
+half in :mod:`.client` (loaded by clients only); this module decides framing,
+keep-alive and protocol switches.  The shape is h11's ``Connection``.
+
+Sized for a board's heap: each module, class and function costs heap once
+loaded, so small helpers are functions rather than classes, tables are bytes
+constants, and the Connection holds the state machine's data itself.
 
 Errors: the peer's violations raise RemoteProtocolError (its ``status`` is the
 reply to send) and leave their state ERROR and ``keep_alive`` False; a server
@@ -14,71 +19,40 @@ may still send that reply.  Our misuse raises LocalProtocolError and leaves
 our state ERROR.
 """
 
-from . import state as st
-from .errors import LocalProtocolError, RemoteProtocolError
-from .events import NEED_DATA, PAUSED, ConnectionClosed, Data, EndOfMessage, Request
-from .events import Response, field_tokens, scan_fields
-from .limits import default as _default_limits
-from .readers import (
-    ChunkedReader,
-    CloseDelimitedReader,
-    ContentLengthReader,
-    ReceiveBuffer,
-    read_request_head,
-    read_response_head,
-)
-from .writers import REASONS, request_framing, response_framing, write_head
+from .events import NEED_DATA, PAUSED, ConnectionClosed, Data, EndOfMessage, Limits, Request
+from .events import LocalProtocolError, RemoteProtocolError, Response, field_tokens, scan_fields
+from .readers import Reader
 
 # Roles and states, re-exported so that drivers need import only this module.
 from .state import CLIENT, CLOSED, DONE, ERROR, IDLE, MUST_CLOSE, SERVER  # noqa: F401
 from .state import MIGHT_SWITCH_PROTOCOL, SEND_BODY, SEND_RESPONSE, SWITCHED_PROTOCOL  # noqa: F401
+from .state import fail, move, next_cycle, no_keep_alive
+from .writers import response_framing, write_head
 
 try:
-    from typing import Any, Optional, Tuple
-
-    from .limits import Limits
+    from micropython import const
 except ImportError:
-    pass
 
-_DIGITS = "0123456789"
-
-
-def _content_length(value: str, max_body: int) -> int:
-    # RFC 9110 §8.6: Content-Length = 1*DIGIT.  A list of identical values
-    # (repeated lines or "5, 5") may be collapsed to one; differing values
-    # are an unrecoverable framing error (RFC 9112 §6.3 rule 5).
-    length = -1
-    for item in value.split(","):
-        item = item.strip(" \t")
-        if not item or item.strip(_DIGITS):
-            raise RemoteProtocolError("invalid Content-Length", 400)
-        number = int(item) if len(item) < 19 else max_body + 1
-        if length >= 0 and number != length:
-            raise RemoteProtocolError("conflicting Content-Length values", 400)
-        length = number
-    if length > max_body:
-        # Refused from the head alone, before any body is buffered.
-        raise RemoteProtocolError("body too large", 413)
-    return length
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
+        return value
 
 
-def _body_reader(cl: "Optional[str]", te: "Optional[str]", http10: bool, limits: "Limits") -> "Any":
-    """The reader for a body framed by these headers (RFC 9112 §6.3), or None."""
-    if te is not None:
-        # Rule 3: both present is a request smuggling attempt; reject it.
-        if cl is not None:
-            raise RemoteProtocolError("both Transfer-Encoding and Content-Length", 400)
-        # RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-        if http10:
-            raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 message", 400)
-        # RFC 9112 §6.1: 501 for a coding we do not understand; we understand
-        # exactly one, applied once ("chunked, chunked" is not it).
-        if te.strip(" \t").lower() != "chunked":
-            raise RemoteProtocolError("unsupported Transfer-Encoding", 501)
-        return ChunkedReader(limits)
-    if cl is not None:
-        return ContentLengthReader(_content_length(cl, limits.max_body))
-    return None
+TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
+if TYPE_CHECKING:
+    from typing import Any, List, Optional, Tuple
+
+# Event kinds, as numbered in the tables of .state.
+_REQUEST = const(0)
+_INFORMATIONAL = const(1)
+_RESPONSE = const(2)
+_EOM = const(4)
+_CLOSED_EVENT = const(5)
+_SWITCH_UPGRADE = const(6)
+_SWITCH_CONNECT = const(7)
+
+# Our body framing, as .writers returns it (else bytes left of a Content-Length).
+_CHUNKED = const(-1)
+_UNTIL_CLOSE = const(-2)
 
 
 class Connection:
@@ -88,27 +62,17 @@ class Connection:
         if role != SERVER and role != CLIENT:
             raise ValueError("role must be SERVER or CLIENT")
         self.our_role = role
-        self.their_role = CLIENT if role == SERVER else SERVER
-        self.limits = limits if limits is not None else _default_limits()
-        self._cstate = st.ConnectionState()
-        self._rb = ReceiveBuffer()
-        self._reader = None  # type: Any  # body reader of their message
-        self._writer = None  # type: Any  # body writer of our message
+        # The state machine's data (see .state): both roles' states, mirrored
+        # in our_state and their_state, keep-alive, the proposed switches.
+        self.states = [IDLE, IDLE]  # type: List[int]
+        self.our_state = self.their_state = IDLE
+        self.keep_alive = True
+        self.switch = 0
+        self._rb = Reader(limits or Limits())  # the limits live there
+        self._left = 0  # our body's framing: see _CHUNKED, _UNTIL_CLOSE
         self._method = None  # type: Optional[str]  # this cycle's request method
         self.their_http_version = None  # type: Optional[str]
         self.client_is_waiting_for_100_continue = False
-
-    @property
-    def our_state(self) -> int:
-        return self._cstate.states[self.our_role]
-
-    @property
-    def their_state(self) -> int:
-        return self._cstate.states[self.their_role]
-
-    @property
-    def keep_alive(self) -> bool:
-        return self._cstate.keep_alive
 
     @property
     def trailing_data(self) -> "Tuple[bytes, bool]":
@@ -135,84 +99,72 @@ class Connection:
 
     def next_event(self) -> "Any":
         """The next event from the peer, NEED_DATA, or PAUSED."""
-        state = self._cstate.states[self.their_role]
-        # Most calls are for body bytes: test that state first.
-        if state == st.SEND_BODY:
-            try:
-                event = self._reader(self._rb)
-            except RemoteProtocolError:
-                self._remote_error()
-                raise
-            if event is None:
-                return NEED_DATA
-            # The body started: a client no longer waits for 100 Continue.
-            self.client_is_waiting_for_100_continue = False
-            if type(event) is Data:
-                return event  # SEND_BODY -> SEND_BODY changes nothing: skip the tables
-            self._reader = None
-            return self._receive(st.EOM, event)
-        if state == st.IDLE or state == st.SEND_RESPONSE:
-            return self._next_head()
-        if state == st.CLOSED:
+        state = self.their_state
+        rb = self._rb
+        try:
+            # Most calls are for body bytes: test that state first.
+            if state == SEND_BODY:
+                event = rb.body()
+                if event is None:
+                    return NEED_DATA
+                # The body started: a client no longer waits for 100 Continue.
+                self.client_is_waiting_for_100_continue = False
+                if type(event) is Data:
+                    return event  # SEND_BODY -> SEND_BODY changes nothing: skip the tables
+                return self._receive(_EOM, event)
+            if state == IDLE or state == SEND_RESPONSE:
+                if self.our_role == SERVER:
+                    event = rb.head(True)
+                    if event is not None:
+                        return self._on_request(event)
+                else:
+                    event = rb.head(False)
+                    if event is not None:
+                        from .client import on_response  # client code: loaded on first use
+
+                        return on_response(self, event)
+                if not rb.eof:
+                    return NEED_DATA
+                # RFC 9112 §8: a message cut short by the close is incomplete.
+                if len(rb.data) > rb.pos:
+                    raise RemoteProtocolError("incomplete message head (peer closed)")
+                if state == SEND_RESPONSE:
+                    # Client role: our request went out and the server left.
+                    raise RemoteProtocolError("peer closed without a response", 502)
+                return self._receive(_CLOSED_EVENT, ConnectionClosed())
+        except RemoteProtocolError:
+            self.keep_alive = False
+            fail(self, 1 - self.our_role)
+            raise
+        if state == CLOSED:
             return ConnectionClosed()
-        if state == st.ERROR:
-            raise RemoteProtocolError("can't receive: the peer is in ERROR state", 400)
+        if state == ERROR:
+            raise RemoteProtocolError("can't receive: the peer is in ERROR state")
         # DONE, MUST_CLOSE, MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL: the next
         # message (or the new protocol's bytes) waits in the buffer.
         return PAUSED
-
-    def _next_head(self) -> "Any":
-        rb = self._rb
-        try:
-            if self.our_role == SERVER:
-                request = read_request_head(rb, self.limits)
-                if request is not None:
-                    return self._on_request(request)
-            else:
-                response = read_response_head(rb, self.limits)
-                if response is not None:
-                    return self._on_response(response)
-            if not rb.eof:
-                return NEED_DATA
-            # RFC 9112 §8: a message cut short by the close is incomplete.
-            if len(rb):
-                raise RemoteProtocolError("incomplete message head (peer closed)", 400)
-            if self.their_state == st.SEND_RESPONSE:
-                # Client role: our request went out and the server left.
-                raise RemoteProtocolError("peer closed without a response", 502)
-            return self._receive(st.CLOSED_EVENT, ConnectionClosed())
-        except RemoteProtocolError:
-            self._remote_error()
-            raise
 
     def _receive(self, kind: int, event: "Any") -> "Any":
         # Their event moves their state; a move the tables refuse is their
         # violation, not our misuse.
         try:
-            self._cstate.process_event(self.their_role, kind)
+            move(self, 1 - self.our_role, kind)
         except LocalProtocolError as exc:
-            self._remote_error()
-            raise RemoteProtocolError(exc.message, 400)
+            raise RemoteProtocolError(str(exc))
         return event
 
-    def _remote_error(self) -> None:
-        self._cstate.keep_alive = False
-        self._cstate.process_error(self.their_role)
-
     def _on_request(self, event: "Request") -> "Request":
-        cl, te, conn, hosts, expect, upgrade = scan_fields(event.headers, True)
+        cl, te, conn, hosts, expect, upgrade = scan_fields(event.headers)
         http10 = event.version == "HTTP/1.0"
         # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
         # request with more than one.
         if hosts > 1 or (hosts == 0 and not http10):
-            raise RemoteProtocolError("missing or repeated Host", 400)
-        reader = _body_reader(cl, te, http10, self.limits)
+            raise RemoteProtocolError("missing or repeated Host")
         # RFC 9112 §6.3 rule 7: a request without framing headers has no body.
-        self._reader = reader if reader is not None else ContentLengthReader(0)
+        self._rb.frame(cl, te, http10, False)
         self._method = event.method
         self.their_http_version = event.version
         tokens = field_tokens(conn)
-        cstate = self._cstate
         if not http10:
             # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.
             if expect is not None and expect.lower() == "100-continue":
@@ -220,47 +172,14 @@ class Connection:
             # RFC 9110 §7.8: Upgrade counts only when Connection lists it,
             # and a server must ignore it in an HTTP/1.0 request.
             if upgrade and "upgrade" in tokens:
-                cstate.process_client_switch_proposal(st.SWITCH_UPGRADE)
+                self.switch |= 1 << _SWITCH_UPGRADE
         if event.method == "CONNECT":
-            cstate.process_client_switch_proposal(st.SWITCH_CONNECT)
-        self._receive(st.REQUEST, event)
+            self.switch |= 1 << _SWITCH_CONNECT
+        self._receive(_REQUEST, event)
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only
         # with "keep-alive".
         if "close" in tokens or (http10 and "keep-alive" not in tokens):
-            cstate.process_keep_alive_disabled()
-        return event
-
-    def _on_response(self, event: "Response") -> "Response":
-        status = event.status
-        cstate = self._cstate
-        self.client_is_waiting_for_100_continue = False  # any response ends the wait
-        if status < 200:
-            if status == 101:
-                if not cstate.pending_switch & (1 << st.SWITCH_UPGRADE):
-                    raise RemoteProtocolError("101 without an Upgrade request", 400)
-                return self._receive(st.SWITCH_UPGRADE, event)
-            return self._receive(st.INFORMATIONAL, event)
-        self.their_http_version = event.version
-        if self._method == "CONNECT" and status < 300 and cstate.pending_switch:
-            # RFC 9110 §9.3.6: a 2xx to CONNECT makes the connection a tunnel.
-            return self._receive(st.SWITCH_CONNECT, event)
-        cl, te, conn, hosts, expect, upgrade = scan_fields(event.headers, True)
-        http10 = event.version == "HTTP/1.0"
-        tokens = field_tokens(conn)
-        close = "close" in tokens or (http10 and "keep-alive" not in tokens)
-        if self._method == "HEAD" or status == 204 or status == 304:
-            # RFC 9112 §6.3 rule 1: never a body, whatever the headers say.
-            reader = ContentLengthReader(0)  # type: Any
-        else:
-            reader = _body_reader(cl, te, http10, self.limits)
-            if reader is None:
-                # Rule 8: the body runs until the server closes.
-                reader = CloseDelimitedReader(self.limits.max_body)
-                close = True
-        self._reader = reader
-        self._receive(st.RESPONSE, event)
-        if close:
-            cstate.process_keep_alive_disabled()
+            no_keep_alive(self)
         return event
 
     # -- sending ------------------------------------------------------------------
@@ -277,41 +196,63 @@ class Connection:
             return self.send_response_head(event.status, event.headers, event.reason)
         if kind is Request:
             return self.send_request_head(event.method, event.target, event.headers)
-        if kind is ConnectionClosed:
-            self._send_state(st.CLOSED_EVENT)
-            return b""
-        self._cstate.process_error(self.our_role)
-        raise LocalProtocolError("not an event: %r" % (event,))
-
-    def _send_state(self, kind: int) -> None:
         try:
-            self._cstate.process_event(self.our_role, kind)
+            if kind is not ConnectionClosed:
+                raise LocalProtocolError("not an event: %r" % (event,))
+            move(self, self.our_role, _CLOSED_EVENT)
         except LocalProtocolError:
-            self._cstate.process_error(self.our_role)
+            fail(self, self.our_role)
             raise
+        return b""
 
-    def send_data(self, data: "Any") -> bytes:
-        """Fast path for ``send(Data(data))``: the wire bytes of a body piece."""
+    def send_data(self, data: "Any") -> "Any":
+        """Fast path for ``send(Data(data))``: the wire bytes of a body piece
+        (a bytes-like object: the data itself outside the chunked coding)."""
         try:
-            if self._cstate.states[self.our_role] != st.SEND_BODY:
+            if self.our_state != SEND_BODY:
                 raise LocalProtocolError("can't send Data now")
             if self.our_role == CLIENT:
                 self.client_is_waiting_for_100_continue = False
-            return self._writer.data(data)
+            left = self._left
+            if left == _CHUNKED:
+                # RFC 9112 §7.1: one chunk per non-empty Data; a zero-size
+                # chunk is the last-chunk, it would end the body.
+                size = len(data)
+                if size == 0:
+                    return b""
+                if type(data) is not bytes:
+                    data = bytes(data)  # MicroPython's %s would print a memoryview's repr
+                return b"%x\r\n%s\r\n" % (size, data)
+            if left != _UNTIL_CLOSE:
+                # Exactly Content-Length bytes (RFC 9112 §6.2), none for HEAD,
+                # 1xx, 204 and 304 (§6.3 rule 1); more is our bug.
+                if len(data) > left:
+                    raise LocalProtocolError("Data past the Content-Length (or no body allowed)")
+                self._left = left - len(data)
+            # The caller's buffer itself, not a copy: a board may not have a
+            # second block of a large body's size.
+            return data
         except LocalProtocolError:
-            self._cstate.process_error(self.our_role)
+            fail(self, self.our_role)
             raise
 
     def send_end(self, trailers: "Any" = None) -> bytes:
         """Same as ``send(EndOfMessage(trailers))``."""
-        writer = self._writer
-        self._send_state(st.EOM)
         try:
-            out = writer.end(trailers)
+            move(self, self.our_role, _EOM)
+            left = self._left
+            if left == _CHUNKED:
+                # RFC 9112 §7.1.2: last-chunk, trailer fields, then the final CRLF.
+                out = write_head("0\r\n", trailers, None) if trailers else b"0\r\n\r\n"
+            elif left > 0:
+                raise LocalProtocolError("EndOfMessage %d bytes before the Content-Length" % left)
+            elif trailers:
+                raise LocalProtocolError("trailers need the chunked coding")
+            else:
+                out = b""
         except LocalProtocolError:
-            self._cstate.process_error(self.our_role)
+            fail(self, self.our_role)
             raise
-        self._writer = None
         if self.our_role == CLIENT:
             self.client_is_waiting_for_100_continue = False
         return out
@@ -325,71 +266,48 @@ class Connection:
         to an HTTP/1.1 client (the header is added); else close-delimited, and
         ``keep_alive`` becomes False.  HEAD, 204 and 304 have no body.
         """
-        cstate = self._cstate
         try:
             if self.our_role != SERVER:
                 raise LocalProtocolError("only a server sends responses")
             if not 100 <= status <= 999:
                 raise LocalProtocolError("invalid status %r" % (status,))
-            start = "HTTP/1.1 %d %s\r\n" % (status, reason or REASONS.get(status, ""))
+            if not reason:
+                from . import reasons  # loaded on first use
+
+                reason = reasons.reason(status)
+            start = "HTTP/1.1 %d %s\r\n" % (status, reason)
             peer11 = self.their_http_version == "HTTP/1.1"
             self.client_is_waiting_for_100_continue = False
             if status < 200:
                 # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
                 if not peer11:
                     raise LocalProtocolError("1xx response to a non-HTTP/1.1 client")
-                self._send_state(st.SWITCH_UPGRADE if status == 101 else st.INFORMATIONAL)
+                move(self, SERVER, _SWITCH_UPGRADE if status == 101 else _INFORMATIONAL)
                 return write_head(start, headers, None)
             method = self._method
-            switch = method == "CONNECT" and status < 300 and cstate.pending_switch != 0
+            switch = method == "CONNECT" and status < 300 and self.switch != 0
             no_body = switch or method == "HEAD" or status == 204 or status == 304
-            self._writer, extra, close, headers = response_framing(
-                status, headers, no_body, peer11, cstate.keep_alive
+            self._left, extra, close, headers = response_framing(
+                headers, no_body, peer11, self.keep_alive
             )
-            self._send_state(st.SWITCH_CONNECT if switch else st.RESPONSE)
+            move(self, SERVER, _SWITCH_CONNECT if switch else _RESPONSE)
             if close:
-                cstate.process_keep_alive_disabled()
+                no_keep_alive(self)
             return write_head(start, headers, extra)
         except LocalProtocolError:
-            cstate.process_error(self.our_role)
+            fail(self, self.our_role)
             raise
 
     def send_request_head(self, method: str, target: str, headers: "Any") -> bytes:
         """The bytes of a request head (client only); framing as in
-        :func:`.writers.request_framing`.  We always speak HTTP/1.1."""
-        cstate = self._cstate
-        try:
-            if self.our_role != CLIENT:
-                raise LocalProtocolError("only a client sends requests")
-            if not method or " " in method or not target or " " in target:
-                raise LocalProtocolError("invalid method or target")
-            cl, te, conn, hosts, expect, upgrade = scan_fields(headers, False)
-            # RFC 9112 §3.2: a client MUST send Host in every HTTP/1.1 request.
-            if hosts != 1:
-                raise LocalProtocolError("a request needs exactly one Host header")
-            writer, extra = request_framing(method, cl, te)
-            tokens = field_tokens(conn)
-            if upgrade and "upgrade" in tokens:
-                cstate.process_client_switch_proposal(st.SWITCH_UPGRADE)
-            if method == "CONNECT":
-                cstate.process_client_switch_proposal(st.SWITCH_CONNECT)
-            self._send_state(st.REQUEST)
-            self._method = method
-            self._writer = writer
-            if expect is not None and expect.lower() == "100-continue":
-                self.client_is_waiting_for_100_continue = True
-            if "close" in tokens:
-                cstate.process_keep_alive_disabled()
-            return write_head("%s %s HTTP/1.1\r\n" % (method, target), headers, extra)
-        except LocalProtocolError:
-            cstate.process_error(self.our_role)
-            raise
+        :func:`.client.send_request_head`.  We always speak HTTP/1.1."""
+        from .client import send_request_head  # client code: loaded on first use
+
+        return send_request_head(self, method, target, headers)
 
     def start_next_cycle(self) -> None:
         """Both messages are DONE on a keep-alive connection: reset to IDLE, so
         that ``next_event()`` parses the next (maybe already buffered) request."""
-        self._cstate.start_next_cycle()
+        next_cycle(self)
         self._method = None
-        self._reader = None
-        self._writer = None
         self.client_is_waiting_for_100_continue = False

@@ -1,89 +1,91 @@
-"""The events of the HTTP/1.1 core: what ``next_event()`` returns and what
-``send()`` takes.
+"""The vocabulary of the HTTP/1.1 core: the events ``next_event()`` returns and
+``send()`` takes, the two sentinels, the errors, and the header helpers.
 
-Events are small plain classes (``__slots__`` saves a dict per event on
-CPython; MicroPython accepts and ignores it).  Header lists hold (name, value)
-``str`` pairs; on receive the names are lower-cased and both are decoded as
-latin-1 (RFC 9110 §5.5: field values are octets, historically ISO-8859-1).
-Versions are the protocol strings ``"HTTP/1.1"`` and ``"HTTP/1.0"``.
-
-The helpers at the end read the header fields that steer the protocol.
+Events are small plain classes that compare equal when their type and fields
+match.  Header lists hold (name, value) ``str`` pairs; on receive the names
+are lower-cased and both are decoded as latin-1 (RFC 9110 §5.5: field values
+are octets, historically ISO-8859-1).  Versions are the protocol strings
+``"HTTP/1.1"`` and ``"HTTP/1.0"``.
 
 Two sentinels are not events: :data:`NEED_DATA` (feed more bytes with
 ``receive_data``) and :data:`PAUSED` (a message is complete; the next one
 waits until ``start_next_cycle()``).
+
+Errors: two kinds of failure, kept apart as h11 keeps them apart.
+
+* :class:`RemoteProtocolError`: the peer sent something the protocol forbids
+  (a malformed head, a smuggling attempt, a body over the limit).  ``status``
+  is the status code a server should reply with (400, 413, 414, 431, 501,
+  505).  After one is raised the peer's state is ERROR and the connection must
+  close once the reply (if any) has been sent.
+* :class:`LocalProtocolError`: our own code misused the API (Data past the
+  Content-Length, a response before a request, a header with CR or LF in it).
+  It is a bug in the caller; our state becomes ERROR.
+
+The message (``str(exc)``) is for logs only: never echo it to the peer
+(STYLE.md, point 6).
+
+The limits (:class:`Limits`) live here too: every module and class costs
+heap on a board, so the core's small pieces share modules.
 """
 
 try:
+    from micropython import const
+except ImportError:
+
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
+        return value
+
+
+TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
+if TYPE_CHECKING:
     from typing import Any, List, Optional, Tuple
 
-    Headers = List[Tuple[str, str]]
-except ImportError:
-    pass
 
-CL = 1
-TE = 2
-CONNECTION = 3
-HOST = 4
-EXPECT = 5
-UPGRADE = 6
-_SPECIAL = {
-    "content-length": CL,
-    "transfer-encoding": TE,
-    "connection": CONNECTION,
-    "host": HOST,
-    "expect": EXPECT,
-    "upgrade": UPGRADE,
-}
-_SPECIAL_SIZES = (14, 17, 10, 4, 6, 7)
+class ProtocolError(Exception):
+    """Base class: ``status`` is an HTTP status hint for the reply."""
+
+    status = 400
+
+    def __init__(self, message: str = "protocol error", status: int = 0) -> None:
+        super().__init__(message)
+        if status:
+            self.status = status
 
 
-class _Sentinel:
-    # Compared with ``is``: one object each, never an event.
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
+class RemoteProtocolError(ProtocolError):
+    """The peer violated HTTP/1.1; reply with ``status`` and close."""
 
 
-NEED_DATA = _Sentinel("NEED_DATA")
-PAUSED = _Sentinel("PAUSED")
+class LocalProtocolError(ProtocolError):
+    """We misused the API (a bug on our side); ``status`` is 500."""
+
+    status = 500
+
+
+# Compared with ``is``: one object each, never an event.  Interned strings
+# cost a board nothing beyond their name.
+NEED_DATA = "NEED_DATA"
+PAUSED = "PAUSED"
 
 
 class Event:
-    """Base class; events compare equal when their type and fields match."""
+    """Base class; events compare equal when their type and fields match.
 
-    __slots__ = ()
-    _fields = ()  # type: Tuple[str, ...]
+    No ``__slots__``: the fields are the instance dict, which both runtimes
+    compare in one C call.  Mutable, so unhashable on CPython (defining
+    ``__eq__`` does that), like h11's events.
+    """
 
-    def __eq__(self, other: "Any") -> bool:
-        if type(other) is not type(self):
-            return False
-        for name in self._fields:
-            if getattr(self, name) != getattr(other, name):
-                return False
-        return True
-
-    def __ne__(self, other: "Any") -> bool:
-        return not self.__eq__(other)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like h11's events
+    def __eq__(self, value: "Any") -> bool:
+        return type(value) is type(self) and value.__dict__ == self.__dict__
 
     def __repr__(self) -> str:
-        return "%s(%s)" % (
-            type(self).__name__,
-            ", ".join(["%s=%r" % (n, getattr(self, n)) for n in self._fields]),
-        )
+        return "%s%r" % (type(self).__name__, self.__dict__)
 
 
 class Request(Event):
     """A request head.  ``target`` is the request-target as sent (RFC 9112 §3.2)."""
-
-    __slots__ = ("method", "target", "version", "headers")
-    _fields = __slots__
 
     def __init__(
         self, method: str, target: str, version: str = "HTTP/1.1", headers: "Any" = None
@@ -91,29 +93,23 @@ class Request(Event):
         self.method = method
         self.target = target
         self.version = version
-        self.headers = [] if headers is None else headers  # type: Headers
+        self.headers = [] if headers is None else headers  # type: List[Tuple[str, str]]
 
 
 class Response(Event):
     """A response head; a status below 200 is an informational (1xx) response."""
 
-    __slots__ = ("status", "headers", "reason", "version")
-    _fields = __slots__
-
     def __init__(
         self, status: int, headers: "Any" = None, reason: str = "", version: str = "HTTP/1.1"
     ) -> None:
         self.status = status
-        self.headers = [] if headers is None else headers  # type: Headers
+        self.headers = [] if headers is None else headers  # type: List[Tuple[str, str]]
         self.reason = reason
         self.version = version
 
 
 class Data(Event):
     """A piece of a message body, delivered as it arrives."""
-
-    __slots__ = ("data",)
-    _fields = __slots__
 
     def __init__(self, data: "Any") -> None:
         self.data = data  # type: bytes
@@ -122,90 +118,184 @@ class Data(Event):
 class EndOfMessage(Event):
     """The end of a message; ``trailers`` are the chunked trailer fields, if any."""
 
-    __slots__ = ("trailers",)
-    _fields = __slots__
-
-    def __init__(self, trailers: "Optional[Headers]" = None) -> None:
+    def __init__(self, trailers: "Optional[List[Tuple[str, str]]]" = None) -> None:
         self.trailers = trailers
 
 
 class ConnectionClosed(Event):
     """The peer closed its side (EOF) between messages."""
 
-    __slots__ = ()
 
+# -- header fields ------------------------------------------------------------------
 
-# -- header fields that steer the protocol ------------------------------------------
+# Field name -> its slot in the tuple scan_fields returns.
+_SPECIAL = {
+    "content-length": 0,
+    "transfer-encoding": 1,
+    "connection": 2,
+    "host": 3,
+    "expect": 4,
+    "upgrade": 5,
+}
+_SPECIAL_SIZES = const((14, 17, 10, 4, 6, 7))
 
 
 def field_tokens(value: "Optional[str]") -> "List[str]":
     """A comma-separated list of case-insensitive tokens (RFC 9110 §5.6.1)."""
     if value is None:
         return []
-    return [t.strip(" \t") for t in value.lower().split(",")]
+    tokens = value.lower().split(",")
+    for i in range(len(tokens)):
+        tokens[i] = tokens[i].strip(" \t")
+    return tokens
 
 
-def _join(old: "Optional[str]", value: str) -> str:
-    # RFC 9110 §5.3: repeated field lines combine into one comma-separated list.
-    return value if old is None else old + "," + value
-
-
-def scan_fields(headers: "Any", lowered: bool) -> "Tuple[Any, ...]":
-    """(content-length, transfer-encoding, connection, Host count, expect,
-    has upgrade) of a header list; one dict lookup per field when the names
-    are known to be lower-case (received heads), a length check first when not."""
-    cl = te = conn = expect = None
-    hosts = 0
-    upgrade = False
-    # Repeated list fields are joined (RFC 9110 §5.3) so that "chunked" on two
-    # lines, or two Content-Length lines, are judged as one value; Host is
-    # counted, not joined, because two of them is itself the error.
+def scan_fields(headers: "Any") -> "List[Any]":
+    """[content-length, transfer-encoding, connection, Host count, expect,
+    has upgrade] of a header list: one dict lookup per field, and a length
+    check before lower-casing a name that is not found as it is."""
+    found = [None, None, None, 0, None, False]  # type: List[Any]
+    # Repeated list fields are joined (RFC 9110 §5.3: repeated field lines
+    # combine into one comma-separated list) so that "chunked" on two lines,
+    # or two Content-Length lines, are judged as one value; Host is counted,
+    # not joined, because two of them is itself the error.
     get = _SPECIAL.get
     for name, value in headers:
         code = get(name)
         if code is None:
-            if lowered or len(name) not in _SPECIAL_SIZES:
+            if len(name) not in _SPECIAL_SIZES:
                 continue
             code = get(name.lower())
             if code is None:
                 continue
-        if code == CL:
-            cl = _join(cl, value)
-        elif code == TE:
-            te = _join(te, value)
-        elif code == CONNECTION:
-            conn = _join(conn, value)
-        elif code == HOST:
-            hosts += 1
-        elif code == EXPECT:
-            expect = value
+        if code < 3:
+            old = found[code]
+            found[code] = value if old is None else old + "," + value
+        elif code == 3:
+            found[3] += 1
+        elif code == 4:
+            found[4] = value
         else:
-            upgrade = True
-    return cl, te, conn, hosts, expect, upgrade
+            found[5] = True
+    return found
 
 
-# -- field text: latin-1 (RFC 9110 §5.5) ---------------------------------------------
+# RFC 9110 §5.6.2: token = 1*tchar.  ``x.strip(TCHAR)`` is empty exactly when
+# every byte of x is a tchar: one C call, no loop.
+TCHAR = const(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# Control bytes allowed nowhere in a head (RFC 9110 §5.5: field values are
+# VCHAR, SP, HTAB and obs-text; RFC 9112 §2.2: no bare CR or NUL).  CR and LF
+# are counted separately, against the lines found.
+if hasattr(bytes, "translate"):
+    _CTL = const(
+        b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+        b"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+    )
+
+    def has_ctl(raw: bytes) -> bool:
+        return len(raw.translate(None, _CTL)) != len(raw)
+
+else:  # MicroPython: strip the allowed bytes; anything left is forbidden.
+    _ALLOWED = b"\t\n\r" + bytes(range(32, 127)) + bytes(range(128, 256))
+
+    def has_ctl(raw: bytes) -> bool:
+        return bool(raw.strip(_ALLOWED))
 
 
-def _decode_fallback(raw: bytes) -> str:
-    # MicroPython decodes every encoding as UTF-8: fine for ASCII, which is
-    # what almost every head is; bytes >= 0x80 (obs-text) get mapped by hand.
+def parse_fields(lines: "List[bytes]", start: int) -> "List[Tuple[str, str]]":
+    """Field lines (RFC 9112 §5) to (lower-case name, value) pairs."""
+    fields = []
+    for i in range(start, len(lines)):
+        line = lines[i]
+        colon = line.find(b":")
+        name = line[:colon]
+        # RFC 9112 §5.1: no whitespace between name and colon (400); §5.2:
+        # obs-fold (a line starting with SP or HTAB) is rejected with 400.
+        # Both, and an empty name or a line without a colon, fail the token check.
+        if colon <= 0 or name.strip(TCHAR):
+            raise RemoteProtocolError("invalid field line (or obs-fold)")
+        # RFC 9110 §5.5: the value excludes leading and trailing whitespace.
+        fields.append((name.decode().lower(), decode_latin1(line[colon + 1 :].strip(b" \t"))))
+    return fields
+
+
+def parse_version(raw: bytes) -> str:
+    """The version of a start line, one of the two we speak."""
+    if raw == b"HTTP/1.1":
+        return "HTTP/1.1"
+    if raw == b"HTTP/1.0":
+        return "HTTP/1.0"
+    # RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive).
+    # A well-formed other major version gets 505 (RFC 9110 §15.6.6); a higher
+    # 1.x minor is handled as 1.1 (RFC 9110 §2.5); anything else is garbage.
+    digits = raw[5:]
+    if raw.startswith(b"HTTP/") and digits[:1].isdigit():
+        if len(digits) == 3 and digits[1:2] == b"." and digits[2:].isdigit():
+            if digits[:1] == b"1":
+                return "HTTP/1.1"
+            raise RemoteProtocolError("HTTP version not supported", 505)
+        if len(digits) == 1 and digits != b"1":
+            raise RemoteProtocolError("HTTP version not supported", 505)  # "HTTP/2", "HTTP/3"
+    raise RemoteProtocolError("invalid HTTP version")
+
+
+def decode_latin1(value: bytes) -> str:
+    """Field text (RFC 9110 §5.5) as str, one char per byte."""
+    # CPython decodes latin-1; MicroPython decodes every encoding as UTF-8,
+    # right when the length is unchanged (ASCII, almost every head): bytes
+    # >= 0x80 (obs-text) are then mapped by hand.
     try:
-        text = raw.decode()
-        if len(text) == len(raw):
+        text = value.decode("latin-1")
+        if len(text) == len(value):
             return text
     except UnicodeError:
         pass
-    return "".join([chr(c) for c in raw])
+    return "".join(map(chr, value))
 
 
-def _decode_native(raw: bytes) -> str:
-    return raw.decode("latin-1")
+class Limits:
+    """The bounds of one HTTP/1.1 connection (STYLE.md point 3: every buffered
+    quantity has a cap); construct once and share.
 
+    The defaults match common servers (8 KiB request line and head, like
+    nginx's large_client_header_buffers and aiohttp's max_line_size); a board
+    profile lowers them through :meth:`from_profile`.
 
-# Probe the runtime once (STYLE.md point 7) rather than asking which one it is.
-try:
-    _native = len(b"\xc3\xa9".decode("latin-1")) == 2
-except UnicodeError:
-    _native = False
-decode_latin1 = _decode_native if _native else _decode_fallback
+    =====================  =====  =============================================
+    field                  reply  bounds
+    =====================  =====  =============================================
+    ``max_request_line``   414    bytes of the request line (or status line),
+                                  without its CRLF
+    ``max_header_bytes``   431    bytes of the whole head: start line, header
+                                  lines and their CRLFs, without the final
+                                  empty line; also each trailer section
+    ``max_headers``        431    header field lines in a head (and trailers)
+    ``max_body``           413    bytes of a message body, Content-Length or
+                                  the sum of the chunks
+    ``max_chunk_line``     400    bytes of one chunk-size line with extensions
+    =====================  =====  =============================================
+    """
+
+    def __init__(
+        self,
+        max_request_line: int = 8190,
+        max_header_bytes: int = 8192,
+        max_headers: int = 64,
+        max_body: int = 1024 * 1024,
+        max_chunk_line: int = 1024,
+    ) -> None:
+        self.max_request_line = max_request_line
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
+        self.max_body = max_body
+        self.max_chunk_line = max_chunk_line
+
+    @classmethod
+    def from_profile(cls, profile: "Any") -> "Limits":
+        """Limits from a board profile dict (its ``http_max_*`` keys); keys it
+        lacks keep the defaults."""
+        limits = cls()
+        for name in ("max_request_line", "max_header_bytes", "max_headers", "max_body"):
+            setattr(limits, name, profile.get("http_" + name, getattr(limits, name)))
+        return limits

@@ -18,7 +18,7 @@ Timeouts (board profile, milliseconds):
 from .. import port
 from ..errors import SocketError, Timeout
 from . import core, events
-from .errors import ProtocolError
+from .events import ProtocolError
 from .request import Request
 from .response import REASONS, Response
 
@@ -31,75 +31,87 @@ _CONTINUE = events.Response(100, [])
 _END = events.EndOfMessage()
 
 
+# What a connection is waiting for, with the deadline the sweeper checks.
+IDLE = 0  # between requests: http_idle_ms, then a silent close
+HEAD = 1  # inside a request head: http_head_ms from its first byte, then 408
+BODY = 2  # inside a body: http_body_ms per pause, then 408
+BUSY = 3  # handling or answering: no deadline
+
+
 async def serve_connection(sock: "Any", app: "Any") -> None:
     """Serve requests on sock until the client or a timeout ends it."""
     conn = core.Connection(core.SERVER, app.limits)
+    # [what it waits for, deadline]: mutated in place, read by App._sweep;
+    # one list per connection instead of a timer per read.
+    watch = [IDLE, 0]
     app.connections += 1
+    app.live[id(sock)] = (sock, watch)
     try:
         while True:
-            req = await _read_request(sock, conn, app)
+            req = await _read_request(sock, conn, app, watch)
             if req is None:
                 return
             resp = await app.handle(req)
             if req.conn is None:
                 return  # req2sock took the socket: it is no longer ours
             await _send_response(sock, conn, req, resp)
-            if conn.our_state is not core.DONE or conn.their_state is not core.DONE:
+            req = resp = None
+            app.keep_reserve()
+            if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
             if app.draining:
                 return
             conn.start_next_cycle()
     except ProtocolError as exc:
-        await _send_error(sock, conn, exc.status, str(exc) if app.dev else "")
+        await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
     except MemoryError:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
         port.collect()
-        await _send_error(sock, conn, 503, "")
+        await _send_error(sock, conn, watch, 503, "")
     except Timeout:
-        await _send_error(sock, conn, 408, "")
+        if watch[0] != IDLE:
+            await _send_error(sock, conn, watch, 408, "")
     except SocketError:
         pass  # the peer went away
     finally:
         app.connections -= 1
-        app.idle.pop(id(sock), None)
+        app.live.pop(id(sock), None)
 
 
-async def _next_event(sock: "Any", conn: "Any", app: "Any", in_head: bool) -> "Any":
+def _wait(watch: "Any", kind: int, ms: int) -> None:
+    watch[0] = kind
+    watch[1] = port.ticks_add(port.ticks_ms(), ms)
+
+
+async def _next_event(sock: "Any", conn: "Any", app: "Any", watch: "Any") -> "Any":
     """The core's next event, reading as needed within the time limits."""
     event = conn.next_event()
-    if event is not events.NEED_DATA:
-        return event
-    if in_head:
-        # Waiting for a request: first the keep-alive idle time for its first
-        # byte, then at most http_head_ms for the rest of its head.
-        app.idle[id(sock)] = sock
-        try:
-            data = await sock.read(app.idle_ms)
-        except Timeout:
-            return events.ConnectionClosed()
-        finally:
-            app.idle.pop(id(sock), None)
-        deadline = port.ticks_add(port.ticks_ms(), app.head_ms)
-        while True:
-            conn.receive_data(data or b"")
-            event = conn.next_event()
-            if event is not events.NEED_DATA:
-                return event
-            left = port.ticks_diff(deadline, port.ticks_ms())
-            if left <= 0:
-                raise Timeout("request head too slow")
-            data = await sock.read(left)
-    while True:
-        data = await sock.read(app.body_ms)
+    while event is events.NEED_DATA:
+        if watch[0] == BUSY:
+            _wait(watch, BODY, app.body_ms)  # each pause in a body has its limit
+        data = await sock.read()
+        if watch[0] == IDLE:
+            _wait(watch, HEAD, app.head_ms)  # the head's time runs from its first byte
         conn.receive_data(data or b"")
         event = conn.next_event()
-        if event is not events.NEED_DATA:
-            return event
+    return event
 
 
-async def _read_request(sock: "Any", conn: "Any", app: "Any") -> "Optional[Request]":
-    event = await _next_event(sock, conn, app, True)
+def sweep(app: "Any") -> None:
+    """Interrupt every connection past its deadline (App runs this on a timer)."""
+    now = port.ticks_ms()
+    for sock, watch in app.live.values():
+        if watch[0] != BUSY and port.ticks_diff(now, watch[1]) > 0:
+            watch[1] = port.ticks_add(now, 60000)  # interrupt once
+            sock.interrupt(Timeout("timeout"))
+
+
+async def _read_request(
+    sock: "Any", conn: "Any", app: "Any", watch: "Any"
+) -> "Optional[Request]":
+    _wait(watch, IDLE, app.idle_ms)
+    event = await _next_event(sock, conn, app, watch)
     if not isinstance(event, events.Request):
         return None  # ConnectionClosed: the client is done
     req = Request(event.method, event.target, event.version, event.headers)
@@ -117,12 +129,13 @@ async def _read_request(sock: "Any", conn: "Any", app: "Any") -> "Optional[Reque
     buf = None  # type: Any
     filled = 0
     parts = None  # type: Optional[List[bytes]]
+    watch[0] = BUSY
     while True:
-        event = await _next_event(sock, conn, app, False)
+        event = await _next_event(sock, conn, app, watch)
         if isinstance(event, events.Data):
             data = event.data
             if buf is None and parts is None and size is not None and len(data) < int(size):
-                buf = bytearray(int(size))
+                buf = app.body_buffer(int(size))
             if buf is not None:
                 buf[filled : filled + len(data)] = data
                 filled += len(data)
@@ -134,6 +147,7 @@ async def _read_request(sock: "Any", conn: "Any", app: "Any") -> "Optional[Reque
             break
         else:
             return None
+    watch[0] = BUSY
     if buf is not None:
         req.body = buf
     elif parts is not None:
@@ -204,7 +218,7 @@ def _close_stream(body: "Any") -> None:
         close()
 
 
-async def _send_error(sock: "Any", conn: "Any", status: int, detail: str) -> None:
+async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detail: str) -> None:
     """Answer a request we cannot serve, then the connection ends."""
     text = "%d %s\n" % (status, REASONS.get(status, "Error"))
     if detail:
@@ -218,6 +232,7 @@ async def _send_error(sock: "Any", conn: "Any", status: int, detail: str) -> Non
     try:
         # Written raw: the core is in ERROR state after a protocol error.
         await sock.write(head.encode() + body)
+        _wait(watch, BODY, 1000)  # the sweeper ends the drain after a second
         await _drain(sock)
     except SocketError:
         pass
@@ -228,15 +243,15 @@ async def _drain(sock: "Any") -> None:
 
     Closing with unread bytes in the receive buffer makes the kernel send a
     reset, which can destroy the error response before the client reads it
-    (RFC 9112 §9.6: close in stages).  Bounded in time and bytes.
+    (RFC 9112 §9.6: close in stages).  Bounded in bytes here and in time by
+    the sweeper.
     """
     budget = 65536
-    deadline = port.ticks_add(port.ticks_ms(), 1000)
     while budget > 0:
-        left = port.ticks_diff(deadline, port.ticks_ms())
-        if left <= 0:
+        try:
+            data = await sock.read(100)  # a client quiet for 0.1 s is done
+        except Timeout:
             return
-        data = await sock.read(min(left, 100))  # a quiet client is done
         if not data:
             return
         budget -= len(data)

@@ -2,14 +2,18 @@
 
 Each connection tracks two small state machines, one per role: the CLIENT
 (who sends requests) and the SERVER (who sends responses).  An event one side
-sends moves that side along the tables below; a few moves are then triggered
+sends moves that side along the table below; a few moves are then triggered
 by the joint state (keep-alive lost, a protocol switch accepted, one side
-closed).  Any event not in a table is illegal and raises
-LocalProtocolError; the core turns peer violations into RemoteProtocolError
-before they get here.
+closed).  Any event not in the table is illegal and raises
+LocalProtocolError; the core turns peer violations into RemoteProtocolError.
 
 The idea is h11's ``_state.py``; the machinery is smaller: states, roles and
-event kinds are small ints, and each table is a dict keyed by one int.
+event kinds are small ints, each table is one bytes constant (no dict,
+nothing built at import: on a board a dict of tuples costs kilobytes), and
+the functions below work on the :class:`~remora.http.core.Connection`'s
+attributes ``states`` (indexed by role), ``keep_alive`` and ``switch`` (bit
+``1 << kind`` per switch the client proposed) rather than on an object of
+their own.
 
 Event kinds: REQUEST, INFORMATIONAL (a 1xx response), RESPONSE (a final
 response), DATA, EOM (end of message), CLOSED (EOF or our close), and two
@@ -18,20 +22,19 @@ protocol switch: SWITCH_UPGRADE (101 to an ``Upgrade`` request) and
 SWITCH_CONNECT (2xx to ``CONNECT``), RFC 9110 §7.8 and §9.3.6.
 """
 
-from .errors import LocalProtocolError
+from .events import LocalProtocolError
 
 try:
     from micropython import const
 except ImportError:
 
-    def const(value: int) -> int:  # type: ignore[no-redef,misc]
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
         return value
 
 
-try:
-    from typing import Dict, List
-except ImportError:
-    pass
+TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
+if TYPE_CHECKING:
+    from typing import Any
 
 # Roles.
 CLIENT = const(0)
@@ -60,131 +63,141 @@ STATE_NAMES = (
     "SWITCHED_PROTOCOL",
 )
 
-# Event kinds.
-REQUEST = const(0)
-INFORMATIONAL = const(1)
-RESPONSE = const(2)
-DATA = const(3)
-EOM = const(4)
-CLOSED_EVENT = const(5)
-SWITCH_UPGRADE = const(6)
-SWITCH_CONNECT = const(7)
+# Event kinds (the core numbers them the same).
+_REQUEST = const(0)
+_INFORMATIONAL = const(1)
+_RESPONSE = const(2)
+_DATA = const(3)
+_EOM = const(4)
+_CLOSED_EVENT = const(5)
+_SWITCH_UPGRADE = const(6)
+_SWITCH_CONNECT = const(7)
+
+# (role, state, kind) -> the next state of the role that sends the event, at
+# offset role * 72 + state * 8 + kind: one row per state, one column per event
+# kind, a digit for the next state and "-" where the event is illegal.
+#
+#    kind: REQUEST INFORMATIONAL RESPONSE DATA EOM CLOSED SWITCH_UPGRADE SWITCH_CONNECT
+_TABLE = const(
+    # CLIENT
+    b"2----5--"  # IDLE: REQUEST -> SEND_BODY, CLOSED -> CLOSED
+    b"--------"  # SEND_RESPONSE
+    b"---23---"  # SEND_BODY: DATA -> SEND_BODY, EOM -> DONE
+    b"-----5--"  # DONE
+    b"-----5--"  # MUST_CLOSE
+    b"-----5--"  # CLOSED
+    b"--------"  # ERROR
+    b"--------"  # MIGHT_SWITCH_PROTOCOL
+    b"--------"  # SWITCHED_PROTOCOL
+    # SERVER.  A server may answer before any request arrives (a 408, or a
+    # 400 for a request it could not parse): IDLE -> SEND_BODY directly.
+    b"--2--5--"  # IDLE
+    b"-12---88"  # SEND_RESPONSE: 1xx stays; a final response, or a switch
+    b"---23---"  # SEND_BODY
+    b"-----5--"  # DONE
+    b"-----5--"  # MUST_CLOSE
+    b"-----5--"  # CLOSED
+    b"--------"  # ERROR
+    b"--------"  # MIGHT_SWITCH_PROTOCOL
+    b"--------"  # SWITCHED_PROTOCOL
+)
+
+# (client state, server state) -> the move it triggers, applied after every
+# event until nothing changes; at offset client * 9 + server.  "c": the client
+# becomes MUST_CLOSE, "s": the server does, "w": the client becomes
+# SWITCHED_PROTOCOL (the server accepted the switch: the client's bytes are no
+# longer HTTP).  One side gone or broken lets the other finish its message,
+# but the connection cannot carry another one (RFC 9112 §9.6).
+#
+#   server: IDLE SEND_RESPONSE SEND_BODY DONE MUST_CLOSE CLOSED ERROR MIGHT.. SWITCHED..
+_JOINT = const(
+    b".....c..."  # client IDLE: server CLOSED
+    b"........."  # SEND_RESPONSE
+    b"........."  # SEND_BODY
+    b".....cc.."  # DONE: server CLOSED or ERROR
+    b"........."  # MUST_CLOSE
+    b"s..s....."  # CLOSED: server IDLE or DONE
+    b"...s....."  # ERROR: server DONE
+    b"........w"  # MIGHT_SWITCH_PROTOCOL: server SWITCHED_PROTOCOL
+    b"........."  # SWITCHED_PROTOCOL
+)
 
 
-def _key(role: int, state: int, kind: int) -> int:
-    return (role << 8) | (state << 4) | kind
+def fail(conn: "Any", role: int) -> None:
+    """``role`` broke the protocol (or we did, misusing the API)."""
+    conn.states[role] = ERROR
+    settle(conn)
 
 
-# (role, state, kind) -> next state, for the role that sends the event.
-_T = {}  # type: Dict[int, int]
-for _role, _state, _kind, _next in (
-    (CLIENT, IDLE, REQUEST, SEND_BODY),
-    (CLIENT, IDLE, CLOSED_EVENT, CLOSED),
-    (CLIENT, SEND_BODY, DATA, SEND_BODY),
-    (CLIENT, SEND_BODY, EOM, DONE),
-    (CLIENT, DONE, CLOSED_EVENT, CLOSED),
-    (CLIENT, MUST_CLOSE, CLOSED_EVENT, CLOSED),
-    (CLIENT, CLOSED, CLOSED_EVENT, CLOSED),
-    # A server may answer before any request arrives (a 408, or a 400 for a
-    # request it could not parse): IDLE -> SEND_BODY directly.
-    (SERVER, IDLE, RESPONSE, SEND_BODY),
-    (SERVER, IDLE, CLOSED_EVENT, CLOSED),
-    (SERVER, SEND_RESPONSE, INFORMATIONAL, SEND_RESPONSE),
-    (SERVER, SEND_RESPONSE, RESPONSE, SEND_BODY),
-    (SERVER, SEND_RESPONSE, SWITCH_UPGRADE, SWITCHED_PROTOCOL),
-    (SERVER, SEND_RESPONSE, SWITCH_CONNECT, SWITCHED_PROTOCOL),
-    (SERVER, SEND_BODY, DATA, SEND_BODY),
-    (SERVER, SEND_BODY, EOM, DONE),
-    (SERVER, DONE, CLOSED_EVENT, CLOSED),
-    (SERVER, MUST_CLOSE, CLOSED_EVENT, CLOSED),
-    (SERVER, CLOSED, CLOSED_EVENT, CLOSED),
-):
-    _T[_key(_role, _state, _kind)] = _next
-
-# (client state, server state) -> (role to move, its new state), applied after
-# every event until nothing changes.
-_JOINT = {
-    # The server accepted the switch: the client's bytes are no longer HTTP.
-    (MIGHT_SWITCH_PROTOCOL << 4) | SWITCHED_PROTOCOL: (CLIENT, SWITCHED_PROTOCOL),
-    # One side is gone or broken: the other may finish its message, but the
-    # connection cannot carry another one (RFC 9112 §9.6).
-    (CLOSED << 4) | DONE: (SERVER, MUST_CLOSE),
-    (CLOSED << 4) | IDLE: (SERVER, MUST_CLOSE),
-    (ERROR << 4) | DONE: (SERVER, MUST_CLOSE),
-    (DONE << 4) | CLOSED: (CLIENT, MUST_CLOSE),
-    (IDLE << 4) | CLOSED: (CLIENT, MUST_CLOSE),
-    (DONE << 4) | ERROR: (CLIENT, MUST_CLOSE),
-}
+def no_keep_alive(conn: "Any") -> None:
+    """The connection will close after this exchange."""
+    conn.keep_alive = False
+    settle(conn)
 
 
-class ConnectionState:
-    """Both roles' states, keep-alive, and the pending protocol switch."""
+def move(conn: "Any", role: int, kind: int) -> None:
+    """Move ``role`` along the table for event ``kind``; raise if illegal."""
+    states = conn.states
+    if kind >= _SWITCH_UPGRADE:
+        if role != SERVER or not conn.switch & (1 << kind):
+            raise LocalProtocolError("protocol switch that the client did not propose")
+        if states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
+            raise LocalProtocolError("protocol switch before the request was complete")
+    state = states[role]
+    new = _TABLE[role * 72 + state * 8 + kind] - 48  # "-" is -3
+    if new < 0:
+        raise LocalProtocolError(
+            "can't send event kind %d in state %s" % (kind, STATE_NAMES[state])
+        )
+    states[role] = new
+    if role == SERVER and kind == _RESPONSE:
+        # A final response that is not a switch refuses any proposal.
+        conn.switch = 0
+    elif role == CLIENT and kind == _REQUEST and states[SERVER] == IDLE:
+        # The peer's request is what the server's SEND_RESPONSE waits for.
+        states[SERVER] = SEND_RESPONSE
+    settle(conn)
 
-    __slots__ = ("states", "keep_alive", "pending_switch")
 
-    def __init__(self) -> None:
-        self.states = [IDLE, IDLE]  # type: List[int]  # indexed by role
-        self.keep_alive = True
-        self.pending_switch = 0  # bit (1 << kind) per proposed switch
+def settle(conn: "Any") -> None:
+    """Apply the moves the joint state triggers, then mirror ``states`` in
+    ``our_state`` and ``their_state`` (plain attributes: cheaper than properties)."""
+    states = conn.states
+    client, server = states
+    while True:
+        if conn.switch:
+            if client == DONE:
+                client = MIGHT_SWITCH_PROTOCOL
+        elif client == MIGHT_SWITCH_PROTOCOL:
+            client = DONE
+        if not conn.keep_alive:
+            if client == DONE:
+                client = MUST_CLOSE
+            if server == DONE:
+                server = MUST_CLOSE
+        joint = _JOINT[client * 9 + server]
+        if joint == 99:  # "c"
+            client = MUST_CLOSE
+        elif joint == 115:  # "s"
+            server = MUST_CLOSE
+        elif joint == 119:  # "w"
+            client = SWITCHED_PROTOCOL
+        if client == states[CLIENT] and server == states[SERVER]:
+            break
+        states[CLIENT] = client
+        states[SERVER] = server
+    conn.our_state = states[conn.our_role]
+    conn.their_state = states[1 - conn.our_role]
 
-    def process_error(self, role: int) -> None:
-        self.states[role] = ERROR
-        self._fire_state_triggered()
 
-    def process_keep_alive_disabled(self) -> None:
-        self.keep_alive = False
-        self._fire_state_triggered()
-
-    def process_client_switch_proposal(self, kind: int) -> None:
-        self.pending_switch |= 1 << kind
-
-    def process_event(self, role: int, kind: int) -> None:
-        """Move ``role`` along the table for event ``kind``; raise if illegal."""
-        if kind == SWITCH_UPGRADE or kind == SWITCH_CONNECT:
-            if role != SERVER or not self.pending_switch & (1 << kind):
-                raise LocalProtocolError("protocol switch that the client did not propose")
-            if self.states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
-                raise LocalProtocolError("protocol switch before the request was complete")
-        state = self.states[role]
-        new = _T.get(_key(role, state, kind), -1)
-        if new < 0:
-            raise LocalProtocolError(
-                "can't send event kind %d in state %s" % (kind, STATE_NAMES[state])
-            )
-        self.states[role] = new
-        if role == SERVER and kind == RESPONSE:
-            # A final response that is not a switch refuses any proposal.
-            self.pending_switch = 0
-        elif role == CLIENT and kind == REQUEST and self.states[SERVER] == IDLE:
-            # The peer's request is what the server's SEND_RESPONSE waits for.
-            self.states[SERVER] = SEND_RESPONSE
-        self._fire_state_triggered()
-
-    def _fire_state_triggered(self) -> None:
-        states = self.states
-        while True:
-            before = (states[CLIENT] << 4) | states[SERVER]
-            if self.pending_switch and states[CLIENT] == DONE:
-                states[CLIENT] = MIGHT_SWITCH_PROTOCOL
-            if not self.pending_switch and states[CLIENT] == MIGHT_SWITCH_PROTOCOL:
-                states[CLIENT] = DONE
-            if not self.keep_alive:
-                for role in (CLIENT, SERVER):
-                    if states[role] == DONE:
-                        states[role] = MUST_CLOSE
-            move = _JOINT.get((states[CLIENT] << 4) | states[SERVER])
-            if move is not None:
-                states[move[0]] = move[1]
-            if (states[CLIENT] << 4) | states[SERVER] == before:
-                return
-
-    def start_next_cycle(self) -> None:
-        """Both sides finished a keep-alive exchange: back to IDLE for the next one."""
-        if self.states[CLIENT] != DONE or self.states[SERVER] != DONE:
-            raise LocalProtocolError(
-                "not in a reusable state (client %s, server %s)"
-                % (STATE_NAMES[self.states[CLIENT]], STATE_NAMES[self.states[SERVER]])
-            )
-        self.states[CLIENT] = IDLE
-        self.states[SERVER] = IDLE
-        self.pending_switch = 0
+def next_cycle(conn: "Any") -> None:
+    """Both sides finished a keep-alive exchange: back to IDLE for the next one."""
+    client, server = conn.states
+    if client != DONE or server != DONE:
+        raise LocalProtocolError(
+            "not in a reusable state (client %s, server %s)"
+            % (STATE_NAMES[client], STATE_NAMES[server])
+        )
+    conn.states[CLIENT] = conn.states[SERVER] = IDLE
+    conn.our_state = conn.their_state = IDLE
+    conn.switch = 0
