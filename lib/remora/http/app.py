@@ -61,7 +61,6 @@ class App:
         self.started_ms = port.ticks_ms()
         self._listener = None  # type: Any
         self._reserve = None  # type: Any
-        self.keep_reserve()
 
     # -- building the application -------------------------------------------
 
@@ -210,6 +209,7 @@ class App:
         listener = net.bind(port_number, host, None, self.max_connections + 8)
         self._listener = listener
         dispatcher.spawn(self._sweep())
+        self.keep_reserve()  # after every import: the heap is as full as it will be
         print("READY", port_number)
         try:
             while not self.draining:
