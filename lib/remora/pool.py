@@ -28,6 +28,33 @@ class _Worker:
         self.job = None  # type: Any
 
 
+class _Call:
+    """One call() in flight: the job a worker runs, and its outcome."""
+
+    def __init__(self) -> None:
+        self.done = port.Event()
+        self.fn = None  # type: Any
+        self.args = ()  # type: tuple
+        self.result = None  # type: Any
+        self.error = None  # type: Any
+
+    def run(self) -> None:  # on a worker thread
+        try:
+            self.result = self.fn(*self.args)
+        except BaseException as exc:  # handed back to the awaiting task
+            self.error = exc
+        port.call_soon_threadsafe(self.done.set)
+
+    def clear(self) -> None:
+        self.done.clear()
+        self.fn = self.result = self.error = None
+        self.args = ()
+
+
+# Finished _Call objects kept for reuse (dispatcher thread only).
+_calls = []  # type: List[_Call]
+
+
 class Pool:
     def __init__(self, workers: int, queue_max: int, stack_bytes: int = 0) -> None:
         self.workers = workers
@@ -80,22 +107,21 @@ class Pool:
         Returns its result or raises its exception; raises QueueFull when the
         pool's queue is full.
         """
-        done = port.Event()
-        outcome = [None, None]  # type: List[Any]
-
-        def job() -> None:
-            try:
-                outcome[0] = fn(*args)
-            except BaseException as exc:  # handed back to the awaiting task
-                outcome[1] = exc
-            port.call_soon_threadsafe(done.set)
-
-        if not self.run(job):
+        call = _calls.pop() if _calls else _Call()
+        call.fn = fn
+        call.args = args
+        if not self.run(call.run):
+            call.clear()
+            _calls.append(call)
             raise QueueFull(len(self._jobs))
-        await done.wait()
-        if outcome[1] is not None:
-            raise outcome[1]
-        return outcome[0]
+        await call.done.wait()  # if this task is cancelled, the call is not reused
+        result, error = call.result, call.error
+        call.clear()
+        if len(_calls) < 4:
+            _calls.append(call)  # reused: one fewer Event and closure per call
+        if error is not None:
+            raise error
+        return result
 
     def _loop(self, worker: _Worker) -> None:
         job = worker.job
