@@ -2,9 +2,9 @@
 
 RFC 9112 §4: the reason-phrase exists "for the sole purpose of providing a
 textual description associated with the numeric status code"; a client
-ignores it.  So the table is loaded only when a response head is sent without
-one (STYLE.md point 4: load submodules lazily): the server always passes its
-own, and a board's heap holds one table, not two.
+ignores it.  The core loads the table only when a response head is sent without
+one (STYLE.md point 4: load submodules lazily); the server takes its phrases
+from here too, so a board's heap holds one table, not two.
 
 One string rather than a dict: on a board a dict of 33 str costs about three
 times the heap.  Each entry is ``"\\n" + status + " " + phrase``.
@@ -17,8 +17,8 @@ _REASONS = (
     "\n307 Temporary Redirect\n308 Permanent Redirect"
     "\n400 Bad Request\n401 Unauthorized\n403 Forbidden\n404 Not Found"
     "\n405 Method Not Allowed\n408 Request Timeout\n411 Length Required"
-    "\n413 Content Too Large\n414 URI Too Long\n415 Unsupported Media Type"
-    "\n417 Expectation Failed\n426 Upgrade Required\n429 Too Many Requests"
+    "\n412 Precondition Failed\n413 Content Too Large\n414 URI Too Long"
+    "\n415 Unsupported Media Type\n416 Range Not Satisfiable\n417 Expectation Failed\n426 Upgrade Required\n429 Too Many Requests"
     "\n431 Request Header Fields Too Large"
     "\n500 Internal Server Error\n501 Not Implemented\n502 Bad Gateway"
     "\n503 Service Unavailable\n504 Gateway Timeout\n505 HTTP Version Not Supported\n"

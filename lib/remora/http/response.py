@@ -11,18 +11,6 @@ try:
 except ImportError:
     pass
 
-REASONS = {
-    100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created",
-    204: "No Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found",
-    303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request",
-    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 412: "Precondition Failed", 413: "Content Too Large", 414: "URI Too Long",
-    416: "Range Not Satisfiable", 417: "Expectation Failed", 426: "Upgrade Required",
-    429: "Too Many Requests", 431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
-    505: "HTTP Version Not Supported",
-}
-
 
 class Response:
     def __init__(

@@ -20,7 +20,8 @@ from ..errors import SocketError, Timeout
 from . import core, events
 from .events import ProtocolError
 from .request import Request
-from .response import REASONS, Response
+from .reasons import reason
+from .response import Response
 
 try:
     from typing import Any, List, Optional
@@ -172,7 +173,7 @@ async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Respon
         if status >= 200 and status not in (204, 304):
             size = resp.length if resp.length is not None else len(body)
             fields.append(("content-length", str(size)))
-        head = conn.send_response_head(status, fields, REASONS.get(status, ""))
+        head = conn.send_response_head(status, fields, reason(status))
         if req.method == "HEAD" or status < 200 or status in (204, 304) or not body:
             await sock.write(head + conn.send_end())
         elif len(body) <= 1024:
@@ -188,7 +189,7 @@ async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Respon
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
     if resp.length is not None:
         fields.append(("content-length", str(resp.length)))
-    await sock.write(conn.send(events.Response(status, fields, REASONS.get(status, ""))))
+    await sock.write(conn.send(events.Response(status, fields, reason(status))))
     if req.method == "HEAD":
         _close_stream(body)
         conn.send(_END)
@@ -220,13 +221,13 @@ def _close_stream(body: "Any") -> None:
 
 async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detail: str) -> None:
     """Answer a request we cannot serve, then the connection ends."""
-    text = "%d %s\n" % (status, REASONS.get(status, "Error"))
+    text = "%d %s\n" % (status, (reason(status) or "Error"))
     if detail:
         text += detail + "\n"
     body = text.encode()
     head = "HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n" % (
         status,
-        REASONS.get(status, "Error"),
+        (reason(status) or "Error"),
     )
     head += "content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
     try:
@@ -259,10 +260,10 @@ async def _drain(sock: "Any") -> None:
 
 def refuse(sock: "Any", status: int = 503) -> None:
     """Answer a connection we will not serve (over the cap) and close it."""
-    body = b"%d %s\n" % (status, REASONS[status].encode())
+    body = b"%d %s\n" % (status, reason(status).encode())
     msg = b"HTTP/1.1 %d %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % (
         status,
-        REASONS[status].encode(),
+        reason(status).encode(),
         len(body),
     )
     try:
