@@ -20,6 +20,6 @@ PROFILE = {
     "http_max_request_line": 1024,  # longer: 414
     "http_max_header_bytes": 2048,  # larger head: 431
     "http_max_headers": 24,  # more fields: 431
-    "http_max_body": 16384,  # larger body: 413
+    "http_max_body": 4096,  # larger body: 413
     "max_sessions": 8,
 }
