@@ -29,7 +29,6 @@ except ImportError:
     pass
 
 _CONTINUE = events.Response(100, [])
-_END = events.EndOfMessage()
 
 
 # What a connection is waiting for, with the deadline the sweeper checks.
@@ -156,16 +155,9 @@ async def _read_request(
     return req
 
 
-def _head_fields(resp: "Response") -> "List[Any]":
-    fields = []  # type: List[Any]
-    for pair in resp.headers:
-        fields.append((pair[0], pair[1]))
-    return fields
-
-
 async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Response") -> None:
     body = resp.body
-    fields = _head_fields(resp)
+    fields = resp.headers[:]  # type: List[Any]  # ours are appended to the copy
     status = resp.status
     if isinstance(body, str):
         body = body.encode()
@@ -192,7 +184,7 @@ async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Respon
     await sock.write(conn.send(events.Response(status, fields, reason(status))))
     if req.method == "HEAD":
         _close_stream(body)
-        conn.send(_END)
+        conn.send_end()
         return
     if hasattr(body, "__aiter__"):
         async for chunk in body:
@@ -203,7 +195,7 @@ async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Respon
                 await _send_chunk(sock, conn, chunk)
         finally:
             _close_stream(body)
-    await sock.write(conn.send(_END))
+    await sock.write(conn.send_end())
 
 
 async def _send_chunk(sock: "Any", conn: "Any", chunk: "Any") -> None:

@@ -33,8 +33,6 @@ CancelledError = asyncio.CancelledError
 _EISCONN = getattr(errno, "EISCONN", 106)  # 106 on Linux and in lwIP
 _WOULD_BLOCK = (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN))
 EINPROGRESS = errno.EINPROGRESS
-_POLLHUP = select.POLLHUP
-_POLLERR = select.POLLERR
 
 
 def errno_of(exc):
