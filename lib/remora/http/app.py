@@ -122,8 +122,27 @@ class App:
     # -- handling one request ------------------------------------------------
 
     async def handle(self, req: "Any") -> "Response":
+        """The response to req: guards, then routes, then mounts (one
+        coroutine for the common case: on MicroPython each nested coroutine
+        is a heap object per request)."""
         try:
-            resp = await self._dispatch(req)
+            path = req.path
+            resp = (await self._guard(req, path)) if self.guards else None
+            if resp is None:
+                route, params = self.router.match(req.method, path)
+                if route is not None:
+                    req.params = params
+                    if route.worker:
+                        from .. import pool
+
+                        result = await pool.call(route.handler, req, **params)
+                    else:
+                        result = route.handler(req, **params)
+                        if hasattr(result, "send"):  # a coroutine: async def handler
+                            result = await result
+                    resp = make_response(result)
+                else:
+                    resp = await self._mounted(req, path, params)
         except QueueFull:
             resp = Response.text("503 Service Unavailable: server busy\n", 503)
             resp.set_header("retry-after", "1")
@@ -133,8 +152,8 @@ class App:
             self.sessions.finish(req, resp)
         return resp
 
-    async def _dispatch(self, req: "Any") -> "Response":
-        path = req.path
+    async def _guard(self, req: "Any", path: str) -> "Optional[Response]":
+        """The challenge when a guard refuses req, else None."""
         for prefix, auth in self.guards:
             if path.startswith(prefix) or path + "/" == prefix:
                 if auth.check(req) is None:
@@ -142,26 +161,18 @@ class App:
                     if delay:
                         await port.sleep_ms(delay)
                     return auth.challenge(req)
-        route, params = self.router.match(req.method, path)
-        if route is not None:
-            req.params = params
-            if route.worker:
-                from .. import pool
+        return None
 
-                result = await pool.call(route.handler, req, **params)
-            else:
-                result = route.handler(req, **params)
-                if hasattr(result, "send"):  # a coroutine: async def handler
-                    result = await result
-            return make_response(result)
+    async def _mounted(self, req: "Any", path: str, allowed: "Any") -> "Response":
+        """What the mounts (pages, static files) answer; else 405 or 404."""
         for prefix, mount, is_async in self.mounts:
             if path.startswith(prefix) or path + "/" == prefix:
                 resp = (await mount.serve(req)) if is_async else mount.serve(req)
                 if resp is not None:
                     return resp
-        if params is not None:  # the path exists, with other methods
+        if allowed is not None:  # the path exists, with other methods
             resp = Response.text("405 Method Not Allowed\n", 405)
-            resp.set_header("allow", ", ".join(params))
+            resp.set_header("allow", ", ".join(allowed))
             return resp
         return Response.text("404 Not Found\n", 404)
 

@@ -87,6 +87,11 @@ _E_CHUNK_EXT = const(19)
 _E_CHUNK_SIZE = const(20)
 
 
+# The end of a body without trailers: one shared event, never modified,
+# instead of a new object per request.
+_END = EndOfMessage()
+
+
 def _bad(index: int, status: int = 400) -> RemoteProtocolError:
     return RemoteProtocolError(_MESSAGES.split("\n")[index], status)
 
@@ -302,7 +307,7 @@ class Reader:
             # RFC 9112 §6.2: the body is exactly Content-Length bytes.
             left = self.left
             if left == 0:
-                return EndOfMessage()
+                return _END
             if size == 0:
                 # RFC 9112 §8: a close before Content-Length bytes is an incomplete message.
                 if self.eof:
@@ -318,7 +323,7 @@ class Reader:
                     raise _bad(_E_BODY_SIZE, 413)
                 self.left -= size
                 return self.take(size)
-            return EndOfMessage() if self.eof else None
+            return _END if self.eof else None
         # The chunked transfer coding (RFC 9112 §7.1), resumable at any byte.
         limits = self.limits
         while True:
@@ -373,7 +378,7 @@ class Reader:
             # _TRAILERS.  RFC 9112 §7.1.2: trailer-section, then the final CRLF.
             if data.startswith(b"\r\n", pos):
                 self.advance(pos + 2)
-                return EndOfMessage()
+                return _END
             end = self._find_block(0)
             if end < 0:
                 break

@@ -13,7 +13,25 @@ except ImportError:
     pass
 
 
+_NO_PARAMS = {}  # type: Dict[str, Any]  # shared, never written: routes assign their own
+
+
 class Request:
+    # Class-level defaults: the server sets a few per request; the rest stay
+    # unset on most requests, and a small instance dict is less heap to
+    # allocate and collect per request on a board.
+    body = b""  # type: Any
+    user = None  # type: Optional[str]
+    app = None  # type: Any
+    peer = None  # type: Any
+    conn = None  # type: Any  # the core connection (None once req2sock took it)
+    sock = None  # type: Any  # the connection's socket
+    response = None  # type: Any  # set for pages: the Response they write
+    _args = None  # type: Optional[Dict[str, str]]
+    _form = None  # type: Optional[Dict[str, str]]
+    _cookies = None  # type: Optional[Dict[str, str]]
+    _session = None  # type: Any
+
     def __init__(
         self, method: str, target: str, version: str, headers: "List[Tuple[str, str]]"
     ) -> None:
@@ -40,18 +58,7 @@ class Request:
             else:
                 fields[name] = value
         self.headers = fields
-        self.body = b""
-        self.params = {}  # type: Dict[str, Any]
-        self.user = None  # type: Optional[str]
-        self.app = None  # type: Any
-        self.peer = None  # type: Any
-        self.conn = None  # type: Any  # the core connection (None once req2sock took it)
-        self.sock = None  # type: Any  # the connection's socket
-        self.response = None  # type: Any  # set for pages: the Response they write
-        self._args = None  # type: Optional[Dict[str, str]]
-        self._form = None  # type: Optional[Dict[str, str]]
-        self._cookies = None  # type: Optional[Dict[str, str]]
-        self._session = None  # type: Any
+        self.params = _NO_PARAMS  # type: Dict[str, Any]
 
     def header(self, name: str, default: "Optional[str]" = None) -> "Optional[str]":
         """A request header by case-insensitive name."""

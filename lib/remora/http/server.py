@@ -18,7 +18,7 @@ Timeouts (board profile, milliseconds):
 from .. import port
 from ..errors import SocketError, Timeout
 from . import core, events
-from .events import ProtocolError
+from .events import NEED_DATA, ProtocolError
 from .request import Request
 from .reasons import reason
 from .response import Response
@@ -39,7 +39,12 @@ BUSY = 3  # handling or answering: no deadline
 
 
 async def serve_connection(sock: "Any", app: "Any") -> None:
-    """Serve requests on sock until the client or a timeout ends it."""
+    """Serve requests on sock until the client or a timeout ends it.
+
+    One coroutine does the common request (head already read, no body, a
+    bytes answer) without awaiting any other coroutine of ours: on
+    MicroPython every nested coroutine is a heap object per request.
+    """
     conn = core.Connection(core.SERVER, app.limits)
     # [what it waits for, deadline]: mutated in place, read by App._sweep;
     # one list per connection instead of a timer per read.
@@ -48,14 +53,37 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     app.live[id(sock)] = (sock, watch)
     try:
         while True:
-            req = await _read_request(sock, conn, app, watch)
-            if req is None:
-                return
+            _wait(watch, IDLE, app.idle_ms)
+            event = conn.next_event()
+            if event is NEED_DATA:
+                event = await _next_event(sock, conn, app, watch)
+            if type(event) is not events.Request:
+                return  # ConnectionClosed: the client is done
+            req = _request(event, conn, app, sock)
+            if conn.client_is_waiting_for_100_continue:
+                # RFC 9110 §10.1.1: tell the client to send the body it announced.
+                await sock.write(conn.send(_CONTINUE))
+            watch[0] = BUSY
+            event = conn.next_event()
+            if type(event) is not events.EndOfMessage:
+                if not await _read_body(sock, conn, app, watch, req, event):
+                    return
             resp = await app.handle(req)
             if req.conn is None:
                 return  # req2sock took the socket: it is no longer ours
-            await _send_response(sock, conn, req, resp)
-            req = resp = None
+            body = resp.body
+            if isinstance(body, str):
+                body = body.encode()
+            if isinstance(body, (bytes, bytearray, memoryview)):
+                out, rest = _bytes_response(conn, req, resp, body)
+                await sock.write(out)
+                if rest is not None:
+                    # A large body goes out as it is: no copy joined to the head.
+                    await sock.write(conn.send_data(rest))
+                    await sock.write(conn.send_end())
+            else:
+                await _send_stream(sock, conn, req, resp, body)
+            req = resp = body = out = rest = None
             app.keep_reserve()
             if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
@@ -85,9 +113,9 @@ def _wait(watch: "Any", kind: int, ms: int) -> None:
 
 
 async def _next_event(sock: "Any", conn: "Any", app: "Any", watch: "Any") -> "Any":
-    """The core's next event, reading as needed within the time limits."""
-    event = conn.next_event()
-    while event is events.NEED_DATA:
+    """The core's next event once it needs data: read within the time limits."""
+    event = NEED_DATA
+    while event is NEED_DATA:
         if watch[0] == BUSY:
             _wait(watch, BODY, app.body_ms)  # each pause in a body has its limit
         data = await sock.read()
@@ -107,32 +135,31 @@ def sweep(app: "Any") -> None:
             sock.interrupt(Timeout("timeout"))
 
 
-async def _read_request(
-    sock: "Any", conn: "Any", app: "Any", watch: "Any"
-) -> "Optional[Request]":
-    _wait(watch, IDLE, app.idle_ms)
-    event = await _next_event(sock, conn, app, watch)
-    if not isinstance(event, events.Request):
-        return None  # ConnectionClosed: the client is done
+def _request(event: "Any", conn: "Any", app: "Any", sock: "Any") -> "Request":
     req = Request(event.method, event.target, event.version, event.headers)
     req.app = app
     req.conn = conn
     req.peer = sock.peer
     req.sock = sock
-    if conn.client_is_waiting_for_100_continue:
-        # RFC 9110 §10.1.1: tell the client to send the body it announced.
-        await sock.write(conn.send(_CONTINUE))
-    # The body, collected within the board's limit (the core enforces it).
+    return req
+
+
+async def _read_body(
+    sock: "Any", conn: "Any", app: "Any", watch: "Any", req: "Request", event: "Any"
+) -> bool:
+    """Collect the body into req.body within the board's limit (the core
+    enforces it), starting from the core's first body event; False when the
+    client left instead."""
     # With a Content-Length it goes straight into one buffer of that size:
     # no list of pieces, no join, so the peak is the body once.
     size = req.headers.get("content-length")
     buf = None  # type: Any
     filled = 0
     parts = None  # type: Optional[List[bytes]]
-    watch[0] = BUSY
     while True:
-        event = await _next_event(sock, conn, app, watch)
-        if isinstance(event, events.Data):
+        if event is NEED_DATA:
+            event = await _next_event(sock, conn, app, watch)
+        if type(event) is events.Data:
             data = event.data
             if buf is None and parts is None and size is not None and len(data) < int(size):
                 buf = app.body_buffer(int(size))
@@ -143,42 +170,42 @@ async def _read_request(
                 parts = [data]
             else:
                 parts.append(data)
-        elif isinstance(event, events.EndOfMessage):
+        elif type(event) is events.EndOfMessage:
             break
         else:
-            return None
+            return False
+        event = conn.next_event()
     watch[0] = BUSY
     if buf is not None:
         req.body = buf
     elif parts is not None:
         req.body = parts[0] if len(parts) == 1 else b"".join(parts)
-    return req
+    return True
 
 
-async def _send_response(sock: "Any", conn: "Any", req: "Request", resp: "Response") -> None:
-    body = resp.body
+def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
+    """(bytes to write, a large body to write after them or None) for a
+    response whose body is in memory."""
     fields = resp.headers[:]  # type: List[Any]  # ours are appended to the copy
     status = resp.status
-    if isinstance(body, str):
-        body = body.encode()
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        if status >= 200 and status not in (204, 304):
-            size = resp.length if resp.length is not None else len(body)
-            fields.append(("content-length", str(size)))
-        head = conn.send_response_head(status, fields, reason(status))
-        if req.method == "HEAD" or status < 200 or status in (204, 304) or not body:
-            await sock.write(head + conn.send_end())
-        elif len(body) <= 1024:
-            # One write for head and body: one system call for small answers.
-            await sock.write(head + conn.send_data(body) + conn.send_end())
-        else:
-            # A large body goes out as it is: no copy joined to the head.
-            await sock.write(head)
-            await sock.write(conn.send_data(body))
-            await sock.write(conn.send_end())
-        return
+    bodiless = status < 200 or status == 204 or status == 304
+    if not bodiless:
+        size = resp.length if resp.length is not None else len(body)
+        fields.append(("content-length", str(size)))
+    head = conn.send_response_head(status, fields, reason(status))
+    if bodiless or req.method == "HEAD" or not body:
+        return head + conn.send_end(), None
+    if len(body) <= 1024:
+        # One write for head and body: one system call for small answers.
+        return head + conn.send_data(body) + conn.send_end(), None
+    return head, body
+
+
+async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response", body: "Any") -> None:
     # A stream: Content-Length when its size is known, else chunked (the
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
+    fields = resp.headers[:]  # type: List[Any]
+    status = resp.status
     if resp.length is not None:
         fields.append(("content-length", str(resp.length)))
     await sock.write(conn.send(events.Response(status, fields, reason(status))))
