@@ -4,6 +4,7 @@ One server per runtime per module (host_tests/apps/httpapp), on the ESP32
 profile with short timeouts (see httpserver.py).
 """
 
+import email.utils
 import json
 import socket
 import subprocess
@@ -244,6 +245,16 @@ BAD_REQUESTS = [
     (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\x00b\r\n\r\n", 400),
     (b"GET / HTTP/1.1\nHost: a\n\n", 400),
+    # RFC 9112 §3.2: the request-target is visible ASCII in one of four forms.
+    (b"GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    (b"GET /hello#frag HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    (b"GET hello HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),  # asterisk-form is for OPTIONS only
+    # RFC 9112 §3.2: 400 for a Host field with an invalid value.
+    (b"GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    (b"GET /hello HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+    (b"GET /hello HTTP/1.1\r\nHost: a:80x\r\n\r\n", 400),
+    (b"GET /hello HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
 ]
 
 
@@ -253,6 +264,45 @@ def test_bad_input_corpus(server, raw, status):
     assert status_of(out) == status, (raw, out)
     assert b"connection: close" in out.lower()
     alive(server)
+
+
+def test_unusual_but_valid_requests(server):
+    port = server.port
+    # RFC 9112 §3.2.2: absolute-form is accepted; its authority replaces Host.
+    out = raw_exchange(port, b"GET http://example.org/hello HTTP/1.1\r\nHost: other\r\n"
+                             b"Connection: close\r\n\r\n")
+    assert status_of(out) == 200 and out.endswith(b"Hello, world!"), out
+    # RFC 9110 §9.3.7: OPTIONS * is about the server as a whole.
+    out = raw_exchange(port, b"OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    assert status_of(out) == 200 and b"\r\nallow: " in out.lower(), out
+    # RFC 9110 §9.1: a method nobody implements is 501, not 404 or 405.
+    for method in (b"FOO", b"get"):
+        out = raw_exchange(port, method + b" /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        assert status_of(out) == 501, out
+    # RFC 9110 §8.6: a list of equal Content-Length values is one length.
+    out = raw_exchange(port, b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n"
+                             b"Connection: close\r\n\r\nhello")
+    assert status_of(out) == 200 and out.endswith(b"hello"), out
+    # Valid Host forms: empty (RFC 9110 §7.2), an IPv6 literal with a port.
+    for host in (b"", b"[::1]:8080", b"127.0.0.1:"):
+        out = raw_exchange(port, b"GET /hello HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+        assert status_of(out) == 200, (host, out)
+    alive(server)
+
+
+def test_responses_carry_a_date(server):
+    # RFC 9110 §6.6.1: an origin server with a clock sends Date, in IMF-fixdate.
+    c = H11Client(server.port)
+    try:
+        for target in ("/hello", "/nope", "/stream?n=2"):
+            resp, _ = c.request("GET", target)
+            date = dict(resp.headers)[b"date"].decode()
+            parsed = email.utils.parsedate_to_datetime(date)
+            assert date.endswith(" GMT") and abs(parsed.timestamp() - time.time()) < 60, date
+    finally:
+        c.close()
+    out = raw_exchange(server.port, b"GARBAGE\r\n\r\n")  # the error path too
+    assert b"\r\ndate: " in out.lower(), out
 
 
 def test_slowloris_is_dropped_and_others_are_served(server):

@@ -127,6 +127,32 @@ CASES = [
     (req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nX-A : b\r\n\r\n"), 400),  # trailer
     (req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nX: \x01\r\n\r\n"), 400),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"0\r\nX: a\n\r\n"), 400),
+    # -- request-target forms (RFC 9112 §3.2) --
+    (b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # not ASCII
+    (b"GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # a fragment is never sent
+    (b"GET a HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # no form at all
+    (b"GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # asterisk-form: OPTIONS only
+    (b"GET 1http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # scheme starts with a letter
+    (b"GET ht_tp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 0),
+    (b"GET http://h/a?b HTTP/1.1\r\nHost: h\r\n\r\n", 0),  # absolute-form
+    (b"GET coap+tcp://h HTTP/1.1\r\nHost: h\r\n\r\n", 0),
+    (b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 0),  # authority-form
+    # -- the Host value (RFC 9112 §3.2, RFC 9110 §7.2) --
+    (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a]\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: caf\xe9\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost:\r\n\r\n", 0),  # empty: a URI without authority
+    (b"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", 0),
+    (b"GET / HTTP/1.1\r\nHost: h:\r\n\r\n", 0),  # port = *DIGIT
+    (b"GET / HTTP/1.1\r\nHost: xn--d1acufc.xn--p1ai:8080\r\n\r\n", 0),
+    (b"GET / HTTP/1.1\r\nHost: %41b\r\n\r\n", 0),
 ]
 
 for data, status in CASES:
@@ -134,6 +160,12 @@ for data, status in CASES:
     assert got == status, (data, got, status)
     got = status_of(data, split=True)  # the same verdict, byte by byte
     assert got == status, ("split", data, got, status)
+
+# The validated Content-Length: "5, 5" is one length (RFC 9110 §8.6).
+conn = Connection(SERVER)
+conn.receive_data(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\nhello")
+assert conn.next_event().method == "POST" and conn.content_length == 5
+assert conn.next_event() == Data(b"hello") and conn.next_event() == EndOfMessage()
 
 # A chunked body whose chunks add up past max_body: 413 at the size line that
 # crosses it, after the earlier chunks were delivered.

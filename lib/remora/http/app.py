@@ -41,6 +41,12 @@ except ImportError:
     pass
 
 
+# The methods of RFC 9110 §9 and RFC 5789 (PATCH): anything else is 501
+# unless a route names it.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+_METHODS_ALLOWED = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"
+
+
 class App:
     def __init__(self, root: str = ".", dev: bool = False) -> None:
         self.root = root.rstrip("/") or "."
@@ -170,6 +176,16 @@ class App:
                 resp = (await mount.serve(req)) if is_async else mount.serve(req)
                 if resp is not None:
                     return resp
+        method = req.method
+        if method not in _METHODS:
+            # RFC 9110 §9.1: a method outside the standard ones that no
+            # route here matched is 501.
+            return Response.text("501 Not Implemented\n", 501)
+        if req.target == "*":
+            # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
+            resp = Response(b"", 200)
+            resp.set_header("allow", _METHODS_ALLOWED)
+            return resp
         if allowed is not None:  # the path exists, with other methods
             resp = Response.text("405 Method Not Allowed\n", 405)
             resp.set_header("allow", ", ".join(allowed))

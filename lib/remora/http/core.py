@@ -21,6 +21,7 @@ our state ERROR.
 
 from .events import NEED_DATA, PAUSED, ConnectionClosed, Data, EndOfMessage, Limits, Request
 from .events import LocalProtocolError, RemoteProtocolError, Response, field_tokens, scan_fields
+from .events import valid_host
 from .readers import Reader
 
 # Roles and states, re-exported so that drivers need import only this module.
@@ -73,6 +74,9 @@ class Connection:
         self._method = None  # type: Optional[str]  # this cycle's request method
         self.their_http_version = None  # type: Optional[str]
         self.client_is_waiting_for_100_continue = False
+        # The request body's size from its Content-Length, once validated (a
+        # list of equal values such as "5, 5" is one size); None otherwise.
+        self.content_length = None  # type: Optional[int]
 
     @property
     def trailing_data(self) -> "Tuple[bytes, bool]":
@@ -154,14 +158,17 @@ class Connection:
         return event
 
     def _on_request(self, event: "Request") -> "Request":
-        cl, te, conn, hosts, expect, upgrade = scan_fields(event.headers)
+        cl, te, conn, hosts, expect, upgrade, host = scan_fields(event.headers)
         http10 = event.version == "HTTP/1.0"
         # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
-        # request with more than one.
+        # request with more than one, or with an invalid one.
         if hosts > 1 or (hosts == 0 and not http10):
             raise RemoteProtocolError("missing or repeated Host")
+        if host is not None and not valid_host(host):
+            raise RemoteProtocolError("invalid Host")
         # RFC 9112 §6.3 rule 7: a request without framing headers has no body.
         self._rb.frame(cl, te, http10, False)
+        self.content_length = self._rb.left if cl is not None else None
         self._method = event.method
         self.their_http_version = event.version
         tokens = field_tokens(conn)

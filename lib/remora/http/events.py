@@ -152,9 +152,9 @@ def field_tokens(value: "Optional[str]") -> "List[str]":
 
 def scan_fields(headers: "Any") -> "List[Any]":
     """[content-length, transfer-encoding, connection, Host count, expect,
-    has upgrade] of a header list: one dict lookup per field, and a length
-    check before lower-casing a name that is not found as it is."""
-    found = [None, None, None, 0, None, False]  # type: List[Any]
+    has upgrade, Host value] of a header list: one dict lookup per field,
+    and a length check before lower-casing a name that is not found as it is."""
+    found = [None, None, None, 0, None, False, None]  # type: List[Any]
     # Repeated list fields are joined (RFC 9110 §5.3: repeated field lines
     # combine into one comma-separated list) so that "chunked" on two lines,
     # or two Content-Length lines, are judged as one value; Host is counted,
@@ -173,6 +173,7 @@ def scan_fields(headers: "Any") -> "List[Any]":
             found[code] = value if old is None else old + "," + value
         elif code == 3:
             found[3] += 1
+            found[6] = value
         elif code == 4:
             found[4] = value
         else:
@@ -218,6 +219,30 @@ def parse_fields(lines: "List[bytes]", start: int) -> "List[Tuple[str, str]]":
         # RFC 9110 §5.5: the value excludes leading and trailing whitespace.
         fields.append((name.decode().lower(), decode_latin1(line[colon + 1 :].strip(b" \t"))))
     return fields
+
+
+# RFC 3986 §3.2.2: the bytes of a host (reg-name: unreserved, pct-encoded,
+# sub-delims; an IP literal in brackets) and of ":" port.
+_HOST_CHARS = const("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]")
+
+
+def valid_host(value: str) -> bool:
+    """Whether a Host field value is uri-host [ ":" port ] (RFC 9110 §7.2);
+    the empty value is valid (a target URI without authority)."""
+    if value.strip(_HOST_CHARS):
+        return False
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            return False
+        rest = value[end + 1 :]
+    elif "[" in value or "]" in value:
+        return False
+    else:
+        colon = value.find(":")
+        rest = value[colon:] if colon >= 0 else ""
+    # port = *DIGIT
+    return not rest or (rest[0] == ":" and (len(rest) == 1 or rest[1:].isdigit()))
 
 
 def parse_version(raw: bytes) -> str:

@@ -41,6 +41,20 @@ def format_date(secs: "Optional[float]" = None) -> str:
     )
 
 
+_now = [-1, ""]  # type: list  # [second, its Date value]: formatted once per second
+
+
+def now() -> str:
+    """The Date field value for a response sent now (RFC 9110 §6.6.1), or ""
+    when the clock is plainly not set (a board before its first time sync):
+    a server without a reliable clock must not send Date."""
+    secs = int(time.time())
+    if secs != _now[0]:
+        _now[0] = secs
+        _now[1] = format_date(secs) if time.gmtime(secs)[0] >= 2024 else ""
+    return _now[1]
+
+
 def _num(text: str, width: int) -> int:
     # Exact-width decimal; int() alone would accept "+1", " 1" and "1_0".
     if len(text) != width:

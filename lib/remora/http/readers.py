@@ -96,6 +96,22 @@ def _bad(index: int, status: int = 400) -> RemoteProtocolError:
     return RemoteProtocolError(_MESSAGES.split("\n")[index], status)
 
 
+# RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+_SCHEME = const(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+
+
+def _other_form(method: bytes, target: bytes) -> bool:
+    """Whether a request-target that is not origin-form ("/...") has one of
+    the other forms of RFC 9112 §3.2: absolute-form (any method, §3.2.2),
+    authority-form (CONNECT only, §3.2.3), asterisk-form (OPTIONS only, §3.2.4)."""
+    if target == b"*":
+        return method == b"OPTIONS"
+    if method == b"CONNECT":
+        return True
+    sep = target.find(b"://")
+    return sep > 0 and target[:1].isalpha() and not target[:sep].strip(_SCHEME)
+
+
 class Reader:
     """The bytes received and not yet consumed (``data[pos:]``), and the
     framing of the body being read.
@@ -232,7 +248,11 @@ class Reader:
             method, target, version = parts
             if not method or method.strip(TCHAR):
                 raise _bad(_E_METHOD)
-            if not target or b"\t" in target:
+            # RFC 9112 §3.2: visible ASCII only (no HTAB, obs-text or "#": a
+            # fragment is never sent), in one of the four forms.
+            if not target or b"\t" in target or b"#" in target or max(target) > 126:
+                raise _bad(_E_TARGET)
+            if target[0] != 47 and not _other_form(method, target):  # not "/..."
                 raise _bad(_E_TARGET)
             return Request(
                 method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1)

@@ -38,6 +38,19 @@ class Request:
         self.method = method
         self.target = target
         self.version = version
+        authority = None
+        if target[:1] != "/" and "://" in target:
+            # RFC 9112 §3.2.2: absolute-form.  Its authority replaces Host,
+            # and what follows it is the path and query.
+            rest = target[target.find("://") + 3 :]
+            cut = len(rest)
+            for c in "/?":
+                i = rest.find(c)
+                if 0 <= i < cut:
+                    cut = i
+            authority, target = rest[:cut], rest[cut:]
+            if target[:1] != "/":
+                target = "/" + target
         q = target.find("?")
         if q < 0:
             self.raw_path, self.query = target, ""
@@ -57,6 +70,8 @@ class Request:
                 fields[name] = fields[name] + ("; " if name == "cookie" else ", ") + value
             else:
                 fields[name] = value
+        if authority is not None:
+            fields["host"] = authority
         self.headers = fields
         self.params = _NO_PARAMS  # type: Dict[str, Any]
 

@@ -15,9 +15,9 @@ Timeouts (board profile, milliseconds):
 - ``http_body_ms``: the longest pause between two pieces of a body.
 """
 
-from .. import port
+from .. import dispatcher, port
 from ..errors import SocketError, Timeout
-from . import core, events
+from . import core, events, httpdate
 from .events import NEED_DATA, ProtocolError
 from .request import Request
 from .reasons import reason
@@ -83,7 +83,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                     await sock.write(conn.send_end())
             else:
                 await _send_stream(sock, conn, req, resp, body)
-            req = resp = body = out = rest = None
+            req = resp = body = out = rest = None  # type: ignore[assignment]
             app.keep_reserve()
             if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
@@ -102,6 +102,12 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             await _send_error(sock, conn, watch, 408, "")
     except SocketError:
         pass  # the peer went away
+    except Exception as exc:
+        # A bug of ours, or a streaming body that raised: logged, and the
+        # client gets a 500 rather than a silent close when nothing was sent.
+        dispatcher.log_exception(exc, "connection failed")
+        if conn.our_state == core.IDLE or conn.our_state == core.SEND_RESPONSE:
+            await _send_error(sock, conn, watch, 500, "")
     finally:
         app.connections -= 1
         app.live.pop(id(sock), None)
@@ -151,8 +157,9 @@ async def _read_body(
     enforces it), starting from the core's first body event; False when the
     client left instead."""
     # With a Content-Length it goes straight into one buffer of that size:
-    # no list of pieces, no join, so the peak is the body once.
-    size = req.headers.get("content-length")
+    # no list of pieces, no join, so the peak is the body once.  The size is
+    # the core's, which validated the field (the raw field may be "5, 5").
+    size = conn.content_length
     buf = None  # type: Any
     filled = 0
     parts = None  # type: Optional[List[bytes]]
@@ -161,8 +168,8 @@ async def _read_body(
             event = await _next_event(sock, conn, app, watch)
         if type(event) is events.Data:
             data = event.data
-            if buf is None and parts is None and size is not None and len(data) < int(size):
-                buf = app.body_buffer(int(size))
+            if buf is None and parts is None and size is not None and len(data) < size:
+                buf = app.body_buffer(size)
             if buf is not None:
                 buf[filled : filled + len(data)] = data
                 filled += len(data)
@@ -183,12 +190,24 @@ async def _read_body(
     return True
 
 
+def _add_date(fields: "List[Any]") -> None:
+    # RFC 9110 §6.6.1: an origin server with a clock MUST send Date (unless
+    # the application set its own).
+    date = httpdate.now()
+    if date:
+        for field in fields:
+            if field[0] == "date":
+                return
+        fields.append(("date", date))
+
+
 def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
     """(bytes to write, a large body to write after them or None) for a
     response whose body is in memory."""
     fields = resp.headers[:]  # type: List[Any]  # ours are appended to the copy
     status = resp.status
     bodiless = status < 200 or status == 204 or status == 304
+    _add_date(fields)
     if not bodiless:
         size = resp.length if resp.length is not None else len(body)
         fields.append(("content-length", str(size)))
@@ -206,6 +225,7 @@ async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
     fields = resp.headers[:]  # type: List[Any]
     status = resp.status
+    _add_date(fields)
     if resp.length is not None:
         fields.append(("content-length", str(resp.length)))
     await sock.write(conn.send(events.Response(status, fields, reason(status))))
@@ -248,6 +268,9 @@ async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detai
         status,
         (reason(status) or "Error"),
     )
+    date = httpdate.now()
+    if date:
+        head += "date: %s\r\n" % date
     head += "content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
     try:
         # Written raw: the core is in ERROR state after a protocol error.
