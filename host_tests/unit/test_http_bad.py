@@ -228,4 +228,21 @@ assert head == b"HTTP/1.1 400 Bad Request\r\ncontent-length: 3\r\nconnection: cl
 assert conn.send(Data(b"bad")) == b"bad" and conn.send(EndOfMessage()) == b""
 assert conn.our_state == core.MUST_CLOSE
 
+# The byte sets, reordered for MicroPython's strip, still hold exactly the
+# bytes of their RFC definitions.
+from remora.http import events
+
+assert sorted(set(events.TCHAR)) == sorted(
+    set(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+) and len(events.TCHAR) == 77
+allowed = getattr(events, "_ALLOWED", None)  # MicroPython only
+if allowed is not None:
+    assert sorted(allowed) == [9, 10, 13] + list(range(32, 127)) + list(range(128, 256))
+for b in range(256):
+    ctl = b < 32 and b not in (9, 10, 13) or b == 127
+    assert events.has_ctl(bytes([b])) == ctl, b
+    if b not in (10, 13):  # split lines hold no CR or LF
+        line = b"X: a" + bytes([b]) + b"b"
+        assert events.lines_have_ctl(b"GET / HTTP/1.1\r\n" + line, [b"GET / HTTP/1.1", line]) == ctl, b
+
 print("PASS")

@@ -117,6 +117,8 @@ class Connection:
                     return event  # SEND_BODY -> SEND_BODY changes nothing: skip the tables
                 return self._receive(_EOM, event)
             if state == IDLE or state == SEND_RESPONSE:
+                if rb.pos >= len(rb.data) and not rb.eof:
+                    return NEED_DATA  # nothing buffered: the common case between requests
                 if self.our_role == SERVER:
                     event = rb.head(True)
                     if event is not None:

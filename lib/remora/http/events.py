@@ -183,7 +183,11 @@ def scan_fields(headers: "Any") -> "List[Any]":
 
 # RFC 9110 §5.6.2: token = 1*tchar.  ``x.strip(TCHAR)`` is empty exactly when
 # every byte of x is a tchar: one C call, no loop.
-TCHAR = const(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#
+# MicroPython's strip looks every byte up in the set from the set's start, so
+# the sets here list the bytes of typical heads first (on CPython the order
+# does not matter).
+TCHAR = const(b"etaonrsicdlhugpmfyvbkwxjqz-TAOCGEPHLUDRSKMINFXJVWBYQZ0123456789!#$%&'*+.^_`|~")
 
 # Control bytes allowed nowhere in a head (RFC 9110 §5.5: field values are
 # VCHAR, SP, HTAB and obs-text; RFC 9112 §2.2: no bare CR or NUL).  CR and LF
@@ -197,11 +201,30 @@ if hasattr(bytes, "translate"):
     def has_ctl(raw: bytes) -> bool:
         return len(raw.translate(None, _CTL)) != len(raw)
 
+    def lines_have_ctl(block: bytes, lines: "List[bytes]") -> bool:
+        """has_ctl for a block already split into its lines (CR LF removed)."""
+        return has_ctl(block)
+
 else:  # MicroPython: strip the allowed bytes; anything left is forbidden.
-    _ALLOWED = b"\t\n\r" + bytes(range(32, 127)) + bytes(range(128, 256))
+    _ALLOWED = (
+        b"etaonrsicdlhugpmfyvbkwxjqz /.:-0123456789,;=TAOCGEPHLUDRSKMINFXJVWBYQZ\r\n()_*?&%+\t"
+        b"!#$'^`|~\"<>@[\\]{}" + bytes(range(128, 256))
+    )
 
     def has_ctl(raw: bytes) -> bool:
         return bool(raw.strip(_ALLOWED))
+
+    def lines_have_ctl(block: bytes, lines: "List[bytes]") -> bool:
+        """has_ctl for a block already split into its lines (CR LF removed).
+
+        min() is one C loop per line: only a line with a byte below 0x20 (an
+        HTAB, or a control byte) takes the slower strip; DEL is one find."""
+        if b"\x7f" in block:
+            return True
+        for line in lines:
+            if line and min(line) < 32 and has_ctl(line):
+                return True
+        return False
 
 
 def parse_fields(lines: "List[bytes]", start: int) -> "List[Tuple[str, str]]":
@@ -223,7 +246,8 @@ def parse_fields(lines: "List[bytes]", start: int) -> "List[Tuple[str, str]]":
 
 # RFC 3986 §3.2.2: the bytes of a host (reg-name: unreserved, pct-encoded,
 # sub-delims; an IP literal in brackets) and of ":" port.
-_HOST_CHARS = const("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]")
+# (Ordered for MicroPython's strip, as above.)
+_HOST_CHARS = const("0123456789.:abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ_~%!$&'()*+,;=[]")
 
 
 def valid_host(value: str) -> bool:

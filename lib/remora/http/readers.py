@@ -13,7 +13,7 @@ bytes, then a short loop over the field lines.  No regex, no loop per byte.
 """
 
 from .events import TCHAR, Data, EndOfMessage, RemoteProtocolError, Request, Response
-from .events import decode_latin1, has_ctl, parse_fields, parse_version
+from .events import decode_latin1, has_ctl, lines_have_ctl, parse_fields, parse_version
 
 try:
     from micropython import const
@@ -208,13 +208,13 @@ class Reader:
         block = self.data[self.pos : end]
         if len(block) + 2 > self.limits.max_header_bytes:
             raise _bad(_E_HEAD_SIZE, 431)
-        if has_ctl(block):
-            raise _bad(_E_CTL)
         lines = block.split(b"\r\n")  # the one split: no per-line search
         # RFC 9112 §2.2: a bare CR or LF may be a smuggling attempt; we do not
         # accept LF as a line terminator (strict, unlike the RFC's MAY).
         if block.count(b"\n") != len(lines) - 1 or block.count(b"\r") != len(lines) - 1:
             raise _bad(_E_BARE_CRLF)
+        if lines_have_ctl(block, lines):
+            raise _bad(_E_CTL)
         if len(lines) - start > self.limits.max_headers:
             raise _bad(_E_FIELDS, 431)
         self.advance(end + 4)
