@@ -64,6 +64,14 @@ def build(root, pages, dev):
 
         return Response(chunks(), 200, [["content-type", "text/plain"]])
 
+    @app.route("/streamfail")
+    async def streamfail(req):
+        def chunks():
+            yield "first\n"
+            raise ValueError("stream failed on purpose")
+
+        return Response(chunks(), 200, [["content-type", "text/plain"]])
+
     @app.route("/slow")
     async def slow(req):
         class Slow:
