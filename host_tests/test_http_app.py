@@ -77,6 +77,15 @@ def test_page_error_is_a_plain_500(server):
     assert body == b"Hello, world!"
 
 
+def test_page_out_of_memory_is_503(server):
+    # Short of heap is not the page's bug: 503 with Retry-After, and the
+    # server goes on (DESIGN.md: refuse work, never crash).
+    status, fields, _ = split(get(server.port, "/oom.rsp"))
+    assert status == 503 and fields.get("retry-after") == ["1"], fields
+    status, _, body = split(get(server.port, "/hello"))
+    assert body == b"Hello, world!"
+
+
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"])
 def test_page_error_in_development_mode_names_file_and_line(runtime):
     srv = Server(runtime, "--dev")

@@ -220,6 +220,15 @@ def test_handler_error_is_500_and_server_survives(server):
     alive(server)
 
 
+def test_memory_error_in_a_handler_is_503_not_500(server):
+    # DESIGN.md: short of memory, refuse the work (503, then close to free
+    # the connection's heap); never a 500 that blames the application.
+    out = raw_exchange(server.port, b"GET /oom HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_of(out) == 503, out
+    assert b"\r\nretry-after: " in out.lower() and b"connection: close" in out.lower(), out
+    alive(server)
+
+
 def test_stream_that_fails_midway_is_cut_off_not_hung(server):
     # The head went out; the body cannot be completed, so the connection is
     # closed without the last chunk: the client sees an incomplete message.

@@ -9,7 +9,7 @@ turns into 503.
 Threads are ``_thread`` on MicroPython and ``threading`` on CPython.  The
 MicroPython unix port has no GIL, so every shared list here is touched only
 under the pool's lock, and results go back to the dispatcher through
-``port.call_soon_threadsafe``.
+``port.kick`` (a flag and a wake-up: nothing to allocate on the worker).
 """
 
 from . import dispatcher, port, profile
@@ -26,6 +26,9 @@ class _Worker:
         self.wake = port.allocate_lock()
         self.wake.acquire()  # held: the worker blocks on it while idle
         self.job = None  # type: Any
+        # Parked, waiting for a job: a flag rather than a list entry, so that
+        # a worker short of heap can still park (an append may need memory).
+        self.idle = False
 
 
 class _Call:
@@ -37,22 +40,42 @@ class _Call:
         self.args = ()  # type: tuple
         self.result = None  # type: Any
         self.error = None  # type: Any
+        self.finished = False
 
     def run(self) -> None:  # on a worker thread
         try:
             self.result = self.fn(*self.args)
         except BaseException as exc:  # handed back to the awaiting task
             self.error = exc
-        port.call_soon_threadsafe(self.done.set)
+        # From here on nothing allocates: a worker whose job ran the heap dry
+        # (a MemoryError is common then) must still hand the call back, or its
+        # task would wait forever.  The flag is read by _reap on the dispatcher.
+        self.finished = True
+        port.kick()
 
     def clear(self) -> None:
         self.done.clear()
         self.fn = self.result = self.error = None
         self.args = ()
+        self.finished = False
 
 
-# Finished _Call objects kept for reuse (dispatcher thread only).
+# Finished _Call objects kept for reuse, and the calls in flight (both
+# touched on the dispatcher thread only).
 _calls = []  # type: List[_Call]
+_inflight = []  # type: List[_Call]
+
+
+def _reap() -> None:
+    # After every kick: wake the task of each call a worker has finished.
+    i = 0
+    while i < len(_inflight):
+        call = _inflight[i]
+        if call.finished:
+            _inflight.pop(i)
+            call.done.set()
+        else:
+            i += 1
 
 
 class Pool:
@@ -62,43 +85,43 @@ class Pool:
         self.stack_bytes = stack_bytes
         self._lock = port.allocate_lock()
         self._jobs = []  # type: List[Any]
-        self._idle = []  # type: List[_Worker]
-        self._started = 0
+        self._threads = []  # type: List[_Worker]  # every worker started, idle or busy
         self._busy = 0
         self._stopping = False
 
     def run(self, fn: "Callable[..., Any]", *args: "Any") -> bool:
         """Queue fn(*args) for a worker thread.  False when the queue is full."""
         job = (fn, args)
-        start = False
+        worker = None
         with self._lock:
             if self._stopping:
                 return False
-            if self._idle:
-                worker = self._idle.pop()
-                worker.job = job
-                self._busy += 1
-                worker.wake.release()
-                return True
-            if self._started < self.workers:
-                self._started += 1
-                self._busy += 1
+            for idle in self._threads:
+                if idle.idle:
+                    idle.idle = False
+                    idle.job = job
+                    self._busy += 1
+                    idle.wake.release()
+                    return True
+            if len(self._threads) < self.workers:
+                # Allocated before anything is counted: a MemoryError here
+                # leaves the pool as it was.
                 worker = _Worker()
                 worker.job = job
-                start = True
+                self._threads.append(worker)
+                self._busy += 1
             elif len(self._jobs) >= self.queue_max:
                 return False
             else:
                 self._jobs.append(job)
                 return True
-        if start:
-            try:
-                port.start_thread(self._loop, (worker,), self.stack_bytes)
-            except (OSError, MemoryError, RuntimeError):
-                with self._lock:
-                    self._started -= 1
-                    self._busy -= 1
-                return False
+        try:
+            port.start_thread(self._loop, (worker,), self.stack_bytes)
+        except (OSError, MemoryError, RuntimeError):
+            with self._lock:
+                self._threads.remove(worker)
+                self._busy -= 1
+            return False
         return True
 
     async def call(self, fn: "Callable[..., Any]", *args: "Any") -> "Any":
@@ -110,7 +133,10 @@ class Pool:
         call = _calls.pop() if _calls else _Call()
         call.fn = fn
         call.args = args
+        port.on_wake(_reap)
+        _inflight.append(call)
         if not self.run(call.run):
+            _inflight.remove(call)
             call.clear()
             _calls.append(call)
             raise QueueFull(len(self._jobs))
@@ -129,34 +155,43 @@ class Pool:
             try:
                 job[0](*job[1])
             except Exception as exc:
-                dispatcher.log_exception(exc, "worker job failed")
+                try:
+                    dispatcher.log_exception(exc, "worker job failed")
+                except MemoryError:
+                    pass  # no heap even to report it: the worker goes on
             job = None
+            # Nothing below allocates: whatever the heap, the worker either
+            # takes the next job or parks (a worker that died here would stay
+            # counted and leave jobs queued forever).
             with self._lock:
                 if self._jobs:
                     job = self._jobs.pop(0)
                     continue
                 self._busy -= 1
                 if self._stopping:
-                    self._started -= 1
+                    self._threads.remove(worker)
                     return
                 worker.job = None
-                self._idle.append(worker)
+                worker.idle = True
             worker.wake.acquire()  # sleep until run() hands us a job
             job = worker.job
+        with self._lock:
+            if worker in self._threads:
+                self._threads.remove(worker)  # woken by shutdown()
 
     def shutdown(self) -> None:
         """Refuse new jobs and let idle workers exit; running jobs finish."""
         with self._lock:
             self._stopping = True
             self._jobs = []
-            idle = self._idle
-            self._idle = []
-        for worker in idle:
-            worker.job = None
-            worker.wake.release()
+            for worker in self._threads:
+                if worker.idle:
+                    worker.idle = False
+                    worker.job = None
+                    worker.wake.release()
 
     def stats(self) -> "dict":
-        return {"workers": self._started, "busy": self._busy, "queued": len(self._jobs)}
+        return {"workers": len(self._threads), "busy": self._busy, "queued": len(self._jobs)}
 
 
 _default = [None]  # type: List[Optional[Pool]]

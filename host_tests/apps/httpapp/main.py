@@ -64,6 +64,10 @@ def build(root, pages, dev):
 
         return Response(chunks(), 200, [["content-type", "text/plain"]])
 
+    @app.route("/oom")
+    async def oom(req):
+        raise MemoryError("out of heap, on purpose")
+
     @app.route("/streamfail")
     async def streamfail(req):
         def chunks():

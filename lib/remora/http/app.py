@@ -152,6 +152,10 @@ class App:
         except QueueFull:
             resp = Response.text("503 Service Unavailable: server busy\n", 503)
             resp.set_header("retry-after", "1")
+        except MemoryError:
+            # Short of heap: refuse this request (503 from the server, which
+            # then closes the connection to free its memory), not a 500.
+            raise
         except Exception as exc:
             resp = self.error_response(exc)
         if req._session is not None and self.sessions is not None:
@@ -246,10 +250,15 @@ class App:
                     if self.draining:
                         break  # shutdown() closed the listener
                     raise
-                if self.connections >= self.max_connections:
-                    server.refuse(conn, 503)  # over the cap: answer and close
-                    continue
-                conn.event(server.serve_connection, self, mode=sock.COSOCKET)
+                try:
+                    if self.connections >= self.max_connections:
+                        server.refuse(conn, 503)  # over the cap: answer and close
+                        continue
+                    conn.event(server.serve_connection, self, mode=sock.COSOCKET)
+                except MemoryError:
+                    # This connection did not fit; the accept loop must go on.
+                    conn.close()
+                    port.collect()
         except Shutdown:
             return
         finally:
@@ -264,7 +273,10 @@ class App:
         tick = max(50, min(1000, min(self.idle_ms, self.head_ms, self.body_ms) // 4))
         while not self.draining:
             await port.sleep_ms(tick)
-            server.sweep(self)
+            try:
+                server.sweep(self)
+            except MemoryError:
+                port.collect()  # the sweeper must outlive a shortage: next tick
 
     async def shutdown(self, grace_ms: int = 5000) -> None:
         """Stop accepting, let in-flight responses finish, then stop the server."""

@@ -38,8 +38,8 @@ class PageMount:
                 # QueueFull (every worker busy, queue full) propagates: 503.
                 await pool.call(engine.render, name, req, resp)
         except Exception as exc:
-            if exc.__class__.__name__ == "QueueFull":
-                raise
+            if exc.__class__.__name__ == "QueueFull" or isinstance(exc, MemoryError):
+                raise  # 503 from the server: the page is not at fault
             return self.app.error_response(exc)
         resp.finish()
         return resp

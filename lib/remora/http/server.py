@@ -96,7 +96,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
         port.collect()
-        await _send_error(sock, conn, watch, 503, "")
+        if conn.our_state == core.IDLE or conn.our_state == core.SEND_RESPONSE:
+            await _send_error(sock, conn, watch, 503, "")
     except Timeout:
         if watch[0] != IDLE:
             await _send_error(sock, conn, watch, 408, "")
@@ -271,6 +272,8 @@ async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detai
     date = httpdate.now()
     if date:
         head += "date: %s\r\n" % date
+    if status == 503:
+        head += "retry-after: 1\r\n"  # RFC 9110 §10.2.3: overload passes
     head += "content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
     try:
         # Written raw: the core is in ERROR state after a protocol error.
@@ -300,10 +303,22 @@ async def _drain(sock: "Any") -> None:
         budget -= len(data)
 
 
+# Refused connections that may linger to read their request (see refuse):
+# a few at a time, so that a flood costs a bounded amount of heap.
+_MAX_LINGERING = 4
+_lingering = [0]
+
+
 def refuse(sock: "Any", status: int = 503) -> None:
-    """Answer a connection we will not serve (over the cap) and close it."""
+    """Answer a connection we will not serve (over the cap) and close it.
+
+    Closing with the client's request unread makes the kernel send a reset,
+    which can destroy the answer before the client reads it; so up to
+    _MAX_LINGERING refused connections read and drop their request for a
+    moment before they close (RFC 9112 §9.6), the rest close at once.
+    """
     body = b"%d %s\n" % (status, reason(status).encode())
-    msg = b"HTTP/1.1 %d %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % (
+    msg = b"HTTP/1.1 %d %s\r\ncontent-length: %d\r\nconnection: close\r\nretry-after: 1\r\n\r\n" % (
         status,
         reason(status).encode(),
         len(body),
@@ -312,7 +327,33 @@ def refuse(sock: "Any", status: int = 503) -> None:
         sock._s.send(msg + body)  # best effort: a fresh socket's buffer is empty
     except OSError:
         pass
+    if _lingering[0] < _MAX_LINGERING:
+        try:
+            dispatcher.spawn(_linger(sock))
+            _lingering[0] += 1
+            return
+        except MemoryError:
+            pass
     sock.close()
+
+
+async def _linger(sock: "Any") -> None:
+    try:
+        deadline = port.ticks_add(port.ticks_ms(), 500)
+        budget = 4096
+        while budget > 0:
+            left = port.ticks_diff(deadline, port.ticks_ms())
+            if left <= 0:
+                break
+            data = await sock.read(left)
+            if not data:
+                break
+            budget -= len(data)
+    except Exception:  # Timeout, a reset, shutdown: done either way
+        pass
+    finally:
+        _lingering[0] -= 1
+        sock.close()
 
 
 def req2sock(req: "Request") -> "Any":

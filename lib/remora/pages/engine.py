@@ -202,6 +202,8 @@ class PageEngine:
                 raise TypeError("page uses await without <?page async ?>")
         except PageError:
             raise  # from an included page: already at its own line
+        except MemoryError:
+            raise  # not the page's fault: the server answers 503
         except Exception as exc:
             raise self._wrap(exc, ctx.name, entry)
 
@@ -213,6 +215,8 @@ class PageEngine:
             await entry.render(ctx)
         except PageError:
             raise
+        except MemoryError:
+            raise  # not the page's fault: the server answers 503
         except Exception as exc:
             raise self._wrap(exc, ctx.name, entry)
 

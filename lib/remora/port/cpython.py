@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 RUNTIME = "cpython"
 
@@ -226,6 +226,27 @@ def connect_error(sock: socket.socket, addr: Any) -> int:
 
 def reuse_address(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+
+# Functions run on the dispatcher after every kick() (see the MicroPython
+# port, where this is what lets a worker short of heap hand back its result).
+_hooks: List[Callable[[], Any]] = []
+
+
+def on_wake(fn: Callable[[], Any]) -> None:
+    """Run fn() on the dispatcher after every kick(), from then on."""
+    if fn not in _hooks:
+        _hooks.append(fn)
+
+
+def _run_hooks() -> None:
+    for fn in _hooks:
+        fn()
+
+
+def kick() -> None:
+    """Wake the dispatcher from any thread to run the on_wake functions."""
+    call_soon_threadsafe(_run_hooks)
 
 
 def call_soon_threadsafe(fn: Callable[..., Any], *args: Any) -> None:

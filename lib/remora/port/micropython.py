@@ -124,17 +124,90 @@ def _remove(ioq, task):
 core.IOQueue.remove = _remove
 
 
+# select.poll repair.  A MemoryError inside poll.register() leaves the poll
+# set with an entry that has no poll object (upstream says so in modselect.c:
+# "This case is not handled"), and the next poll that walks it crashes the
+# process.  Registering the same object again completes the entry, so the
+# dispatcher's poller goes through this wrapper: on a MemoryError it gives
+# back a spare block, registers again (repaired), unregisters (the caller's
+# operation still failed) and raises.
+
+_SPARE_BYTES = const(512)  # a poll object and one growth of the descriptor array
+_spare = [None]
+
+
+class _Poller:
+    def __init__(self, poller):
+        self.poller = poller
+        self.modify = poller.modify
+        self.unregister = poller.unregister
+        self.ipoll = poller.ipoll
+        self.poll = poller.poll
+
+    def register(self, obj, events):
+        try:
+            self.poller.register(obj, events)
+        except MemoryError:
+            _spare[0] = None
+            gc.collect()
+            self.poller.register(obj, events)  # completes the half-made entry
+            self.poller.unregister(obj)
+            raise
+        if _spare[0] is None:
+            try:
+                _spare[0] = bytearray(_SPARE_BYTES)
+            except MemoryError:
+                pass
+
+
 def _queue(sock, writing):
     # A generator the caller awaits: it parks the current task on the poller
     # and yields once; the task resumes when the poller (or wake_io) pushes it.
-    sm = core._io_queue.map.get(id(sock))
-    if sm is not None and sm[_write_slot(sm) if writing else 0] is not None:
-        raise RuntimeError("another task already waits on this socket")
-    if writing:
-        yield core._io_queue.queue_write(sock)
-    else:
-        yield core._io_queue.queue_read(sock)
+    ioq = core._io_queue
+    if _closed(sock):
+        # Never put a closed socket on the poller: select.poll takes it as an
+        # object without a descriptor, and the next growth of its descriptor
+        # array rebases that entry's NULL pointer into garbage (upstream
+        # modselect.c), which crashes a later poll.  The caller re-checks its
+        # socket's state after every wake-up, as after any other.
+        return True
+    sm = ioq.map.get(id(sock))
+    if sm is not None:
+        waiter = sm[_write_slot(sm) if writing else 0]
+        if waiter is core.cur_task:
+            _forget_stale(ioq, sock)  # left by an earlier attempt that ran out of heap
+        elif waiter is not None:
+            raise RuntimeError("another task already waits on this socket")
+    try:
+        parked = ioq.queue_write(sock) if writing else ioq.queue_read(sock)
+    except MemoryError:
+        # The poller's entry may be half made (in the map, not registered):
+        # undo it, so that the next attempt starts clean.
+        _forget_stale(ioq, sock)
+        raise
+    yield parked
     return True
+
+
+def _closed(sock):
+    try:
+        return sock.fileno() < 0
+    except AttributeError:  # a port whose sockets have no fileno(): no such bug there
+        return False
+
+
+def _forget_stale(ioq, sock):
+    sm = ioq.map.get(id(sock))
+    if sm is None:
+        return
+    task = core.cur_task
+    for i in range(len(sm) - 1):
+        if sm[i] is task:
+            sm[i] = None
+    try:
+        _refresh(ioq, sm)
+    except (OSError, ValueError, KeyError):
+        ioq.map.pop(id(sock), None)  # it never reached the poller
 
 
 def wait_io(sock, writing, timeout_ms=None):
@@ -282,43 +355,96 @@ def _make_waker():
     raise OSError(errno.EADDRINUSE)
 
 
-def call_soon_threadsafe(fn, *args):
-    """Run fn(*args) on the dispatcher soon; callable from any thread."""
+_hooks = []  # run by the waker task after every wake-up (on_wake)
+
+
+def on_wake(fn):
+    """Run fn() on the dispatcher after every kick(), from then on."""
+    if fn not in _hooks:
+        _hooks.append(fn)
+
+
+def kick():
+    """Wake the dispatcher from any thread, allocating nothing: the on_wake
+    functions then run there.  A worker that is out of heap can still hand
+    back its result this way (call_soon_threadsafe needs a list entry)."""
     with _pending_lock:
-        _pending.append((fn, args))
-        kick = not _kicked[0]
+        wake = not _kicked[0]
         _kicked[0] = True
     sock = _waker[0]
-    if kick and sock is not None:
+    if wake and sock is not None:
         try:
             sock.send(b"!")
         except OSError:
             pass  # the socket buffer is full, so a wake-up is pending anyway
 
 
+def call_soon_threadsafe(fn, *args):
+    """Run fn(*args) on the dispatcher soon; callable from any thread."""
+    with _pending_lock:
+        _pending.append((fn, args))
+    kick()
+
+
+_wbuf = bytearray(16)  # the waker's bytes are read into this: no allocation
+
+
+def _report(exc):
+    try:
+        print_exception(exc)
+    except MemoryError:
+        pass  # no heap even to print: the hand-off goes on
+
+
 async def _run_waker():
+    # The hand-off task must outlive any shortage of heap: if it died, every
+    # worker's result and every thread's callback would be lost for good.  A
+    # MemoryError here only pauses it: the callback that hit it stays first
+    # in _pending and is tried again (up to 50 times, 10 ms apart).
     sock = _waker[0]
+    tries = 0
     while True:
-        await _queue(sock, False)
         try:
-            while True:
-                sock.recv(16)
-        except OSError:
-            pass
-        with _pending_lock:
-            batch = _pending[:]
-            del _pending[:]
-            _kicked[0] = False
-        for fn, args in batch:
+            if not _kicked[0]:
+                await _queue(sock, False)  # nothing handed over: wait for a kick
             try:
-                fn(*args)
-            except Exception as exc:  # a callback must not stop the hand-off
-                print_exception(exc)
+                while sock.readinto(_wbuf):
+                    pass
+            except OSError:
+                pass
+            while True:
+                with _pending_lock:
+                    if not _pending:
+                        _kicked[0] = False
+                        break
+                    fn, args = _pending[0]
+                try:
+                    fn(*args)
+                except MemoryError as exc:
+                    tries += 1
+                    if tries < 50:
+                        raise
+                    _report(exc)  # given up on: dropped
+                except Exception as exc:  # a callback must not stop the hand-off
+                    _report(exc)
+                tries = 0
+                with _pending_lock:
+                    _pending.pop(0)
+            for fn in _hooks:
+                try:
+                    fn()
+                except Exception as exc:
+                    _report(exc)
+        except MemoryError:
+            gc.collect()
+            await asyncio.sleep_ms(10)
 
 
 def run(main_coro):
     """Run the dispatcher until main_coro finishes; return its result."""
     asyncio.new_event_loop()
+    core._io_queue.poller = _Poller(core._io_queue.poller)
+    _spare[0] = bytearray(_SPARE_BYTES)
     _waker[0] = _make_waker()
     del _pending[:]
     _kicked[0] = False
