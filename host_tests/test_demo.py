@@ -107,26 +107,16 @@ def test_page_flood_on_the_board_heap(demo):
     # (503, a reset, a refused connect) rather than crash or leak: afterwards
     # it answers, and no connection is left counted.  (On MicroPython this
     # used to crash the process in select.poll, or strand pool results.)
-    import socket
     import threading
 
     outcomes = []
 
     def client():
         try:
-            s = socket.create_connection(("127.0.0.1", demo.port), timeout=30)
-            try:
-                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                outcomes.append(status_of(data) if data else "closed")
-            finally:
-                s.close()
-        except OSError as exc:
+            data = raw_exchange(demo.port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                timeout=30)
+            outcomes.append(status_of(data) if data else "closed")
+        except OSError as exc:  # refused or reset before a byte came back
             outcomes.append(type(exc).__name__)
 
     for _ in range(2):

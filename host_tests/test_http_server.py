@@ -232,17 +232,7 @@ def test_memory_error_in_a_handler_is_503_not_500(server):
 def test_stream_that_fails_midway_is_cut_off_not_hung(server):
     # The head went out; the body cannot be completed, so the connection is
     # closed without the last chunk: the client sees an incomplete message.
-    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    try:
-        s.sendall(b"GET /streamfail HTTP/1.1\r\nHost: x\r\n\r\n")
-        out = b""
-        while True:
-            data = s.recv(4096)
-            if not data:
-                break
-            out += data
-    finally:
-        s.close()
+    out = raw_exchange(server.port, b"GET /streamfail HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
     assert status_of(out) == 200 and b"first\n" in out, out
     assert not out.endswith(b"0\r\n\r\n"), out  # no last-chunk: not a complete body
     alive(server)
