@@ -49,9 +49,9 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     # [what it waits for, deadline]: mutated in place, read by App._sweep;
     # one list per connection instead of a timer per read.
     watch = [IDLE, 0]
-    app.connections += 1
-    app.live[id(sock)] = (sock, watch)
+    app.connections += 1  # allocates nothing: the finally below always undoes it
     try:
+        app.live[id(sock)] = (sock, watch)  # may run out of heap: then 503, and undone
         while True:
             _wait(watch, IDLE, app.idle_ms)
             event = conn.next_event()
