@@ -120,6 +120,8 @@ async def wait_io(sock: socket.socket, writing: bool, timeout_ms: Optional[int] 
     loop = _loop
     assert loop is not None
     fd = sock.fileno()
+    if fd < 0:
+        return True  # closed: nothing to wait for; the caller re-checks its socket
     key = fd * 2 + (1 if writing else 0)
     entry = _watches.get(key)
     if entry is None:
