@@ -6,6 +6,7 @@ up as a static file in the same folder.
 """
 
 from .. import pool
+from ..errors import QueueFull
 from .response import Response
 
 try:
@@ -37,9 +38,9 @@ class PageMount:
             else:
                 # QueueFull (every worker busy, queue full) propagates: 503.
                 await pool.call(engine.render, name, req, resp)
+        except (QueueFull, MemoryError):
+            raise  # 503 from the app or the server: the page is not at fault
         except Exception as exc:
-            if exc.__class__.__name__ == "QueueFull" or isinstance(exc, MemoryError):
-                raise  # 503 from the server: the page is not at fault
             return self.app.error_response(exc)
         resp.finish()
         return resp

@@ -259,8 +259,8 @@ def _close_stream(body: "Any") -> None:
         close()
 
 
-async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detail: str) -> None:
-    """Answer a request we cannot serve, then the connection ends."""
+def _error_message(status: int, detail: str = "") -> bytes:
+    """A whole plain-text error response that closes the connection."""
     text = "%d %s\n" % (status, (reason(status) or "Error"))
     if detail:
         text += detail + "\n"
@@ -275,9 +275,14 @@ async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detai
     if status == 503:
         head += "retry-after: 1\r\n"  # RFC 9110 §10.2.3: overload passes
     head += "content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+    return head.encode() + body
+
+
+async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detail: str) -> None:
+    """Answer a request we cannot serve, then the connection ends."""
     try:
         # Written raw: the core is in ERROR state after a protocol error.
-        await sock.write(head.encode() + body)
+        await sock.write(_error_message(status, detail))
         _wait(watch, BODY, 1000)  # the sweeper ends the drain after a second
         await _drain(sock)
     except SocketError:
@@ -317,14 +322,8 @@ def refuse(sock: "Any", status: int = 503) -> None:
     _MAX_LINGERING refused connections read and drop their request for a
     moment before they close (RFC 9112 §9.6), the rest close at once.
     """
-    body = b"%d %s\n" % (status, reason(status).encode())
-    msg = b"HTTP/1.1 %d %s\r\ncontent-length: %d\r\nconnection: close\r\nretry-after: 1\r\n\r\n" % (
-        status,
-        reason(status).encode(),
-        len(body),
-    )
     try:
-        sock._s.send(msg + body)  # best effort: a fresh socket's buffer is empty
+        sock._s.send(_error_message(status))  # best effort: a fresh socket's buffer is empty
     except OSError:
         pass
     if _lingering[0] < _MAX_LINGERING:
