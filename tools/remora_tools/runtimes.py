@@ -8,11 +8,16 @@ CPython::
     PYTHONPATH=<build>/py/board-NAME:<program dir>:lib \\
         python -m remora.launch --board NAME --path <program dir> MODULE [args...]
 
-MicroPython (from ``.mpy`` only, with the board's heap)::
+MicroPython (from ``.mpy`` in the board's flash, with the board's heap)::
 
-    MICROPYPATH=.frozen:<build>/mpy/lib:<build>/mpy/prog/<hash>:<build>/mpy/board-NAME \\
-        micropython -X heapsize=<heap_bytes> -m remora.launch --board NAME \\
-        --path <build>/mpy/prog/<hash> MODULE [args...]
+    MICROPYPATH=.frozen:<build>/mpy/boot \\
+        python -m remora_tools.romfs <build>/romfs/<hash>.romfs \\
+        -X heapsize=<heap_bytes> -m remora_rom --board NAME --path /rom/prog MODULE [args...]
+
+The image (``romfs.py``) holds ``lib/remora`` and ``lib/remora_board.mpy``
+compiled, the program and its local modules in ``prog/``, and any extra
+folders the caller names (``serve`` adds the compiled pages); ``remora_rom``
+(``firmware/remora_rom.py``) mounts it at /rom as a board's firmware would.
 
 The board profile is importable as the module ``remora_board`` (a copy of ``boards/NAME.py``;
 compiled to ``remora_board.mpy`` for MicroPython).  ``REMORA_APP_DIR`` holds the program's
@@ -24,9 +29,9 @@ import hashlib
 import os
 import sys
 import tempfile
-from typing import Dict, List, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import boards, mpy, paths
+from . import boards, mpy, paths, romfs
 
 RUNTIMES = ("micropython", "cpython")
 
@@ -121,6 +126,29 @@ def compile_board(board: str) -> str:
     return out_dir
 
 
+def compile_boot() -> str:
+    """Compile firmware/remora_rom.py to ``<build>/mpy/boot/``; returns the folder."""
+    src = os.path.join(paths.repo_root(), "firmware", "remora_rom.py")
+    out_dir = os.path.join(paths.build_dir(), "mpy", "boot")
+    out = os.path.join(out_dir, "remora_rom.mpy")
+    if _stale(src, out):
+        mpy.compile_file(src, out, "remora_rom.py")
+    return out_dir
+
+
+def flash_image(board: str, program: str, extra: "Optional[Dict[str, str]]" = None) -> str:
+    """The ROMFS image a program runs from on MicroPython (see romfs.py); returns its path.
+
+    extra maps a folder in the image to a host folder of .mpy files.
+    """
+    tree = romfs.folder(os.path.join(compile_lib(), "remora"), "lib/remora")
+    tree["lib/remora_board.mpy"] = os.path.join(compile_board(board), "remora_board.mpy")
+    tree.update(romfs.folder(compile_program(program), "prog"))
+    for rom_dir, host_dir in (extra or {}).items():
+        tree.update(romfs.folder(host_dir, rom_dir))
+    return romfs.image(tree)
+
+
 def python_board(board: str) -> str:
     """Copy boards/NAME.py to ``<build>/py/board-NAME/remora_board.py``; returns the folder."""
     out_dir = os.path.join(paths.build_dir(), "py", "board-" + board)
@@ -133,11 +161,16 @@ def _join(*parts: str) -> str:
 
 
 def command(
-    runtime: str, program_path: str, board: str, args: Sequence[str] = ()
+    runtime: str,
+    program_path: str,
+    board: str,
+    args: Sequence[str] = (),
+    flash: "Optional[Dict[str, str]]" = None,
 ) -> Tuple[List[str], Dict[str, str]]:
     """(argv, env) of the child process that runs ``program_path`` on ``runtime``.
 
     env is a full environment (a copy of os.environ plus our variables).
+    flash: more folders of .mpy files for the MicroPython image (``/rom/KEY``).
     """
     program = os.path.abspath(program_path)
     if not os.path.isfile(program) or not program.endswith(".py"):
@@ -155,14 +188,12 @@ def command(
         argv = [sys.executable, "-m", "remora.launch", "--board", board, "--path", prog_dir]
     elif runtime == "micropython":
         heap = int(boards.load(board)["heap_bytes"])
-        lib_out = compile_lib()
-        board_dir = compile_board(board)
-        prog_out = compile_program(program)
+        image = flash_image(board, program, flash)
         # .frozen must stay on the path: MICROPYPATH replaces the default sys.path, and the
-        # unix port's asyncio (and friends) are frozen modules.
-        env["MICROPYPATH"] = ":".join((".frozen", lib_out, prog_out, board_dir))
-        argv = [paths.find_tool("micropython"), "-X", "heapsize=%d" % heap]
-        argv += ["-m", "remora.launch", "--board", board, "--path", prog_out]
+        # unix port's asyncio (and friends) are frozen modules.  /rom/lib comes after.
+        env["MICROPYPATH"] = ":".join((".frozen", compile_boot()))
+        argv = [sys.executable, "-m", "remora_tools.romfs", image, "-X", "heapsize=%d" % heap]
+        argv += ["-m", "remora_rom", "--board", board, "--path", "/rom/prog"]
     else:
         raise SystemExit("remora: unknown runtime %r (use %s)" % (runtime, " or ".join(RUNTIMES)))
     argv.append(module)
@@ -175,4 +206,13 @@ def which(runtime: str) -> str:
     return sys.executable if runtime == "cpython" else paths.find_tool("micropython")
 
 
-__all__ = ["RUNTIMES", "command", "compile_lib", "compile_board", "compile_program", "which"]
+__all__ = [
+    "RUNTIMES",
+    "command",
+    "compile_boot",
+    "compile_lib",
+    "compile_board",
+    "compile_program",
+    "flash_image",
+    "which",
+]

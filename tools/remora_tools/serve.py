@@ -44,6 +44,9 @@ def command(
     if not os.path.isfile(program):
         program = os.path.join(HERE, "programs", "serve_dir.py")
     extra = ["--port", str(port), "--root", appdir]
+    flash = None
     if runtime == "micropython":
-        extra += ["--pages", compiled_pages(appdir)]
-    return runtimes.command(runtime, program, board, extra + list(args))
+        # The pages go into the board's flash beside the code (/rom/pages/mpy).
+        flash = {"pages": os.path.join(compiled_pages(appdir), "mpy")}
+        extra += ["--pages", "/rom/pages"]
+    return runtimes.command(runtime, program, board, extra + list(args), flash)
