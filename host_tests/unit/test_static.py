@@ -52,6 +52,10 @@ assert mimetypes.guess("noext") == mimetypes.DEFAULT == "application/octet-strea
 assert mimetypes.guess("dir.d/noext") == mimetypes.DEFAULT
 assert mimetypes.guess(".profile") == mimetypes.DEFAULT
 assert mimetypes.guess("x.unknown") == mimetypes.DEFAULT
+assert mimetypes.guess("x.md") == "text/markdown; charset=utf-8"
+assert mimetypes.guess("x.woff") == "font/woff"  # not woff2's type: whole extensions only
+for odd in ("x.", "x.htm l", "x.html\nhtm", "x.text/html;", "x.ml"):
+    assert mimetypes.guess(odd) == mimetypes.DEFAULT, odd
 for ext in ("htm", "mjs", "txt", "xml", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp",
             "wasm", "pdf", "zip", "mp3", "mp4", "woff", "ttf", "csv", "md"):
     assert mimetypes.guess("f." + ext) != mimetypes.DEFAULT, ext

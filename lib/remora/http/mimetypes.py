@@ -9,7 +9,7 @@ as opaque data, which is the safe reading for an unknown file).
 """
 
 try:
-    from typing import Dict, Optional
+    from typing import Dict
 except ImportError:
     pass
 
@@ -17,39 +17,39 @@ DEFAULT = "application/octet-stream"
 
 _UTF8 = "; charset=utf-8"
 
-# Extension (lower case, no dot) to media type.  A tuple of pairs, not a
-# dict literal, only so the table is one constant object in the .mpy; it is
-# turned into a dict on first lookup.  Bounded by construction: 26 entries.
+# Extension (lower case, no dot) to media type, as one string searched with
+# find(): on a board a dict of 26 str pairs costs about 3 KB of heap, this
+# string none (it stays in flash).  Each entry is "\n" ext " " type; a type
+# ending in ";" gets _UTF8.  Bounded by construction: 26 entries.
 _TABLE = (
-    ("html", "text/html" + _UTF8),
-    ("htm", "text/html" + _UTF8),
-    ("css", "text/css" + _UTF8),
-    ("js", "text/javascript" + _UTF8),  # RFC 9239 §6: text/javascript
-    ("mjs", "text/javascript" + _UTF8),
-    ("json", "application/json"),  # RFC 8259 §11: no charset parameter
-    ("txt", "text/plain" + _UTF8),
-    ("xml", "application/xml"),
-    ("svg", "image/svg+xml"),
-    ("png", "image/png"),
-    ("jpg", "image/jpeg"),
-    ("jpeg", "image/jpeg"),
-    ("gif", "image/gif"),
-    ("ico", "image/x-icon"),
-    ("webp", "image/webp"),
-    ("wasm", "application/wasm"),
-    ("pdf", "application/pdf"),
-    ("zip", "application/zip"),
-    ("gz", "application/gzip"),  # RFC 6713
-    ("mp3", "audio/mpeg"),
-    ("mp4", "video/mp4"),
-    ("woff", "font/woff"),  # RFC 8081
-    ("woff2", "font/woff2"),
-    ("ttf", "font/ttf"),
-    ("csv", "text/csv" + _UTF8),  # RFC 7111
-    ("md", "text/markdown" + _UTF8),  # RFC 7763
+    "\nhtml text/html;\nhtm text/html;\ncss text/css;"
+    "\njs text/javascript;\nmjs text/javascript;"  # RFC 9239 §6: text/javascript
+    "\njson application/json"  # RFC 8259 §11: no charset parameter
+    "\ntxt text/plain;\nxml application/xml\nsvg image/svg+xml"
+    "\npng image/png\njpg image/jpeg\njpeg image/jpeg\ngif image/gif"
+    "\nico image/x-icon\nwebp image/webp\nwasm application/wasm"
+    "\npdf application/pdf\nzip application/zip"
+    "\ngz application/gzip"  # RFC 6713
+    "\nmp3 audio/mpeg\nmp4 video/mp4"
+    "\nwoff font/woff\nwoff2 font/woff2\nttf font/ttf"  # RFC 8081
+    "\ncsv text/csv;"  # RFC 7111
+    "\nmd text/markdown;"  # RFC 7763
+    "\n"
 )
 
-_types = None  # type: Optional[Dict[str, str]]
+_added = {}  # type: Dict[str, str]  # add(): an app's own extensions
+
+
+def _lookup(ext: str) -> str:
+    media_type = _added.get(ext)
+    if media_type is not None:
+        return media_type
+    start = _TABLE.find("\n" + ext + " ")
+    if start < 0 or not ext or "\n" in ext:
+        return DEFAULT
+    start += len(ext) + 2
+    media_type = _TABLE[start : _TABLE.find("\n", start)]
+    return media_type[:-1] + _UTF8 if media_type.endswith(";") else media_type
 
 
 def guess(name: str) -> str:
@@ -59,26 +59,20 @@ def guess(name: str) -> str:
     ``guess("x.tar.gz")`` is ``"application/gzip"``; no or an unknown
     extension gives ``DEFAULT``.
     """
-    global _types
     slash = name.rfind("/")
     dot = name.rfind(".")
     if dot <= slash + 1:
         # No dot in the last segment, or a dot file such as ".profile".
         return DEFAULT
-    if _types is None:
-        _types = dict(_TABLE)
-    return _types.get(name[dot + 1 :].lower(), DEFAULT)
+    return _lookup(name[dot + 1 :].lower())
 
 
 def add(extension: str, media_type: str) -> None:
     """Register or replace one extension's type (an app's extra files).
 
-    The table stays bounded: at most 64 entries, beyond that ValueError.
+    The table stays bounded: at most 32 added extensions, beyond that ValueError.
     """
-    global _types
-    if _types is None:
-        _types = dict(_TABLE)
     ext = extension.lstrip(".").lower()
-    if ext not in _types and len(_types) >= 64:
+    if ext not in _added and len(_added) >= 32:
         raise ValueError("mimetypes: table full")
-    _types[ext] = media_type
+    _added[ext] = media_type
