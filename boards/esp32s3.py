@@ -20,6 +20,6 @@ PROFILE = {
     "http_max_request_line": 2048,  # longer: 414
     "http_max_header_bytes": 4096,  # larger head: 431
     "http_max_headers": 32,  # more fields: 431
-    "http_max_body": 4096,  # larger body: 413 (what the full demo leaves room for)
+    "http_max_body": 16384,  # larger body: 413
     "max_sessions": 16,
 }
