@@ -67,6 +67,7 @@ class App:
         self.started_ms = port.ticks_ms()
         self._listener = None  # type: Any
         self._reserve = None  # type: Any
+        self._reserve_tried = port.ticks_add(self.started_ms, -1000)
 
     # -- building the application -------------------------------------------
 
@@ -215,10 +216,14 @@ class App:
         body (body_buffer frees it just before allocating).
         """
         if self._reserve is None:
+            now = port.ticks_ms()
+            if port.ticks_diff(now, self._reserve_tried) < 1000:
+                return  # a failed try costs a full collection: at most one a second
+            self._reserve_tried = now
             try:
                 self._reserve = bytearray(self.limits.max_body)
             except MemoryError:
-                pass  # no block that big now: try again after the next request
+                pass  # no block that big now: try again later
 
     def body_buffer(self, size: int) -> "Any":
         try:
