@@ -1,6 +1,10 @@
 """Start-up of the simulated board: mount its ROMFS, then run a remora program.
 
     micropython -X heapsize=N -m remora_rom [remora.launch arguments]
+    micropython -X heapsize=N -m remora_rom --module NAME [its arguments]
+
+The second form runs any module from the image as the main program (the
+benchmarks' peers), with sys.argv[1:] its arguments.
 
 What a board's firmware does before main.py when it has a ROMFS partition
 (MicroPython 1.25 and later): mount the partition at /rom and put /rom/lib
@@ -30,6 +34,11 @@ def _mount():
 _mount()
 del _mount
 
-import remora.launch  # noqa: E402  (only importable once /rom is mounted)
+if sys.argv[1:2] == ["--module"]:
+    name = sys.argv[2]
+    sys.argv[1:] = sys.argv[3:]
+    __import__(name)
+else:
+    import remora.launch  # noqa: E402  (only importable once /rom is mounted)
 
-remora.launch.main(sys.argv[1:])
+    remora.launch.main(sys.argv[1:])
