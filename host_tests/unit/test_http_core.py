@@ -312,6 +312,36 @@ drain(conn)
 conn.send_response_head(403, [("content-length", "0")])
 assert conn.our_state == core.SEND_BODY and conn.their_state == core.DONE
 
+# -- the server's fast path: length and date given to send_response_head -----------
+conn = serve(GET)
+drain(conn)
+head = conn.send_response_head(200, [("content-type", "text/plain")], None, 5, "Sun, 06 Nov 1994 08:49:37 GMT")
+assert head == (b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n"
+                b"date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"), head
+assert conn.send_data(b"hello") == b"hello" and conn.send_end() == b""
+raises(LocalProtocolError, conn.send_data, b"!")  # done: nothing more
+conn = serve(GET)
+drain(conn)
+# A Content-Length among the headers wins over length (and is not sent twice).
+head = conn.send_response_head(200, [("content-length", "2")], None, 5)
+assert head == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n", head
+assert conn.send_data(b"hi") == b"hi" and conn.send_end() == b""
+conn = serve(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+drain(conn)
+# HEAD: the would-be body's size goes out, no body does (RFC 9110 §9.3.2).
+head = conn.send_response_head(200, [], None, 7)
+assert head == b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\n", head
+assert conn.send_end() == b"" and conn.our_state == core.DONE
+conn = serve(GET)
+drain(conn)
+raises(LocalProtocolError, conn.send_response_head, 200, [], None, 1, "a\r\nx: y")  # no splitting
+# Standard and custom reasons, cached start lines or not.
+for status, reason, line in ((200, None, b"HTTP/1.1 200 OK\r\n"), (200, "Fine", b"HTTP/1.1 200 Fine\r\n"),
+                             (200, None, b"HTTP/1.1 200 OK\r\n"), (299, None, b"HTTP/1.1 299 \r\n")):
+    conn = serve(GET)
+    drain(conn)
+    assert conn.send_response_head(status, [], reason, 0).startswith(line), (status, reason)
+
 # -- Limits --------------------------------------------------------------------------
 lim = Limits.from_profile({"http_max_body": 10, "http_max_headers": 3, "other": 1})
 assert (lim.max_body, lim.max_headers, lim.max_request_line, lim.max_chunk_line) == (10, 3, 8190, 1024)

@@ -56,6 +56,27 @@ _CHUNKED = const(-1)
 _UNTIL_CLOSE = const(-2)
 
 
+# Status lines already built, by status: a server sends a handful of
+# statuses over and over.  Bounded: only standard reasons are kept, and at
+# most 16 statuses.
+_START_LINES = {}  # type: dict  # status: (reason, line)
+
+
+def _start_line(status: int, reason: "Optional[str]") -> str:
+    entry = _START_LINES.get(status)
+    if entry is not None and (not reason or reason == entry[0]):
+        return entry[1]
+    from .reasons import reason as standard  # loaded on first use
+
+    usual = standard(status)
+    if not reason:
+        reason = usual
+    line = "HTTP/1.1 %d %s\r\n" % (status, reason)
+    if reason == usual and len(_START_LINES) < 16:
+        _START_LINES[status] = (reason, line)
+    return line
+
+
 class Connection:
     """One HTTP/1.1 connection seen from ``role`` (SERVER or CLIENT)."""
 
@@ -267,24 +288,28 @@ class Connection:
         return out
 
     def send_response_head(
-        self, status: int, headers: "Any", reason: "Optional[str]" = None
+        self,
+        status: int,
+        headers: "Any",
+        reason: "Optional[str]" = None,
+        length: "Optional[int]" = None,
+        date: "Optional[str]" = None,
     ) -> bytes:
         """The bytes of a response head (server only), 1xx included.
 
-        Framing of a final response: its Content-Length if given; else chunked
-        to an HTTP/1.1 client (the header is added); else close-delimited, and
+        Framing of a final response: its Content-Length if given, or
+        ``length`` (then sent as Content-Length); else chunked to an HTTP/1.1
+        client (the header is added); else close-delimited, and
         ``keep_alive`` becomes False.  HEAD, 204 and 304 have no body.
+        ``date`` adds a Date field (the server's clock, RFC 9110 §6.6.1):
+        both save the caller a copy of its header list.
         """
         try:
             if self.our_role != SERVER:
                 raise LocalProtocolError("only a server sends responses")
             if not 100 <= status <= 999:
                 raise LocalProtocolError("invalid status %r" % (status,))
-            if not reason:
-                from . import reasons  # loaded on first use
-
-                reason = reasons.reason(status)
-            start = "HTTP/1.1 %d %s\r\n" % (status, reason)
+            start = _start_line(status, reason)
             peer11 = self.their_http_version == "HTTP/1.1"
             self.client_is_waiting_for_100_continue = False
             if status < 200:
@@ -292,17 +317,17 @@ class Connection:
                 if not peer11:
                     raise LocalProtocolError("1xx response to a non-HTTP/1.1 client")
                 move(self, SERVER, _SWITCH_UPGRADE if status == 101 else _INFORMATIONAL)
-                return write_head(start, headers, None)
+                return write_head(start, headers, None, date)
             method = self._method
             switch = method == "CONNECT" and status < 300 and self.switch != 0
             no_body = switch or method == "HEAD" or status == 204 or status == 304
             self._left, extra, close, headers = response_framing(
-                headers, no_body, peer11, self.keep_alive
+                headers, no_body, peer11, self.keep_alive, length
             )
             move(self, SERVER, _SWITCH_CONNECT if switch else _RESPONSE)
             if close:
                 no_keep_alive(self)
-            return write_head(start, headers, extra)
+            return write_head(start, headers, extra, date)
         except LocalProtocolError:
             fail(self, self.our_role)
             raise

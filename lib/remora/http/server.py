@@ -191,45 +191,44 @@ async def _read_body(
     return True
 
 
-def _add_date(fields: "List[Any]") -> None:
+def _date(fields: "List[Any]") -> "Optional[str]":
     # RFC 9110 §6.6.1: an origin server with a clock MUST send Date (unless
     # the application set its own).
-    date = httpdate.now()
-    if date:
-        for field in fields:
-            if field[0] == "date":
-                return
-        fields.append(("date", date))
+    for field in fields:
+        if field[0] == "date":
+            return None
+    return httpdate.now() or None
 
 
 def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
     """(bytes to write, a large body to write after them or None) for a
     response whose body is in memory."""
-    fields = resp.headers[:]  # type: List[Any]  # ours are appended to the copy
     status = resp.status
     bodiless = status < 200 or status == 204 or status == 304
-    _add_date(fields)
+    size = None
     if not bodiless:
         size = resp.length if resp.length is not None else len(body)
-        fields.append(("content-length", str(size)))
-    head = conn.send_response_head(status, fields, reason(status))
+    # The core adds Content-Length and Date to the head: no copy of the
+    # response's header list, no field made per request.
+    head = conn.send_response_head(status, resp.headers, None, size, _date(resp.headers))
     if bodiless or req.method == "HEAD" or not body:
-        return head + conn.send_end(), None
+        end = conn.send_end()  # b"" unless the application chose chunked
+        return (head + end if end else head), None
     if len(body) <= 1024:
         # One write for head and body: one system call for small answers.
-        return head + conn.send_data(body) + conn.send_end(), None
+        out = head + conn.send_data(body)
+        end = conn.send_end()
+        return (out + end if end else out), None
     return head, body
 
 
 async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response", body: "Any") -> None:
     # A stream: Content-Length when its size is known, else chunked (the
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
-    fields = resp.headers[:]  # type: List[Any]
     status = resp.status
-    _add_date(fields)
-    if resp.length is not None:
-        fields.append(("content-length", str(resp.length)))
-    await sock.write(conn.send(events.Response(status, fields, reason(status))))
+    length = None if status < 200 or status == 204 or status == 304 else resp.length
+    head = conn.send_response_head(status, resp.headers, None, length, _date(resp.headers))
+    await sock.write(head)
     if req.method == "HEAD":
         _close_stream(body)
         conn.send_end()

@@ -31,20 +31,33 @@ if TYPE_CHECKING:
 _CHUNKED = const(-1)  # RFC 9112 §7.1
 _UNTIL_CLOSE = const(-2)  # RFC 9112 §6.3 rule 8
 
-def write_head(start: str, headers: "List[Tuple[str, str]]", extra: "Optional[str]") -> bytes:
+def write_head(
+    start: str, headers: "List[Tuple[str, str]]", extra: "Optional[str]", date: "Optional[str]" = None
+) -> bytes:
     """``start`` (a CRLF-terminated start line), the fields, ``extra`` (ready
-    CRLF-terminated field lines the core adds), and the final empty line."""
-    # One str, one encode: cheaper than encoding every field on its own.
+    CRLF-terminated field lines the core adds), a Date field when ``date``
+    is given, and the final empty line."""
+    # One str, one encode: cheaper than encoding every field on its own; and
+    # the pieces go into the list as they are, with no str made per field.
     parts = [start]
+    add = parts.append
     for name, value in headers:
-        parts.append("%s: %s\r\n" % (name, value))
+        add(name)
+        add(": ")
+        add(value)
+        add("\r\n")
     # Every line we meant to write ends in CRLF: start line, fields, extra,
     # final empty line.  Any other CR or LF came from a caller's string.
     lines = len(headers) + 2
     if extra:
-        parts.append(extra)
+        add(extra)
         lines += extra.count("\n")
-    parts.append("\r\n")
+    if date:
+        add("date: ")
+        add(date)
+        add("\r\n")
+        lines += 1
+    add("\r\n")
     text = "".join(parts)
     if text.count("\n") != lines or text.count("\r") != lines or "\x00" in text:
         raise LocalProtocolError("CR, LF or NUL in a start line or header field")
@@ -59,15 +72,20 @@ def write_head(start: str, headers: "List[Tuple[str, str]]", extra: "Optional[st
 
 
 def response_framing(
-    headers: "Any", no_body: bool, peer11: bool, keep_alive: bool
+    headers: "Any", no_body: bool, peer11: bool, keep_alive: bool, length: "Optional[int]" = None
 ) -> "Tuple[int, str, bool, Any]":
     """(framing, extra header lines, must close, headers) for a final
-    response (RFC 9112 §6.3, seen from the sender)."""
+    response (RFC 9112 §6.3, seen from the sender).  ``length``: the body's
+    size, sent as Content-Length when the headers have none."""
     cl, te, conn = scan_fields(headers)[:3]
-    tokens = field_tokens(conn)
+    tokens = field_tokens(conn) if conn is not None else ()
     close = not keep_alive or "close" in tokens
     extra = ""
-    if no_body:
+    if length is not None and cl is None and te is None:
+        # RFC 9110 §8.6: the size of the body we send (a HEAD's would-be body).
+        extra = "content-length: %d\r\n" % length
+        framing = 0 if no_body else length
+    elif no_body:
         # HEAD, 204, 304, 2xx to CONNECT (rules 1 and 2): no body; a
         # Content-Length given is the would-be body's and goes out unchanged.
         framing = 0
