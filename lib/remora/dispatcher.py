@@ -14,6 +14,8 @@ that loop:
 - the check that refuses a blocking call on the dispatcher thread.
 """
 
+import sys
+
 from . import port
 from .errors import Closed, DispatcherBlocked, Shutdown, SocketError
 
@@ -202,12 +204,19 @@ def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
         port.create_task(body())
         await event.wait()
         # Give main, and the tasks woken with Shutdown, a moment to finish.
-        await port.wait_event(main_done, 2000)
+        try:
+            await port.wait_event(main_done, 2000)
+        except MemoryError:
+            # Stopping must not fail for want of heap (the wait may load
+            # code), nor hide main's own error: collect and stop now.
+            port.collect()
         for _ in range(3):
             await port.sleep_ms(0)
-        from . import pool
-
-        pool.shutdown()
+        # The pool, if anything started it: loading it only to stop it would
+        # cost heap at the worst moment.
+        pool = sys.modules.get("remora.pool")
+        if pool is not None:
+            pool.shutdown()
 
     _state["thread"] = port.get_ident()
     try:
