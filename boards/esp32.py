@@ -22,4 +22,5 @@ PROFILE = {
     "http_max_headers": 24,  # more fields: 431
     "http_max_body": 4096,  # larger body: 413
     "max_sessions": 8,
+    "page_cache": 2,  # compiled pages kept loaded (more load again from flash)
 }

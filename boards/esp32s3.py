@@ -22,4 +22,5 @@ PROFILE = {
     "http_max_headers": 32,  # more fields: 431
     "http_max_body": 16384,  # larger body: 413
     "max_sessions": 16,
+    "page_cache": 8,  # compiled pages kept loaded (more load again from flash)
 }

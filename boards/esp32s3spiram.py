@@ -23,4 +23,5 @@ PROFILE = {
     "http_max_headers": 32,  # more fields: 431
     "http_max_body": 65536,  # larger body: 413
     "max_sessions": 32,
+    "page_cache": 16,  # compiled pages kept loaded (more load again from flash)
 }

@@ -22,4 +22,5 @@ PROFILE = {
     "http_max_headers": 64,  # more fields: 431
     "http_max_body": 1048576,  # larger body: 413
     "max_sessions": 64,
+    "page_cache": 16,  # compiled pages kept loaded (more load again from flash)
 }

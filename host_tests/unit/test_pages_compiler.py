@@ -6,7 +6,8 @@ from remora import port
 from remora.http.response import Response
 from remora.pages import compiler, runtime, trace
 from remora.pages.engine import PageEngine
-from remora.pages.errors import PageError, PageSyntaxError
+from remora.pages.errors import PageError
+from remora.pages.trace import PageSyntaxError
 
 try:
     import asyncio

@@ -32,6 +32,7 @@ _current = {
     "http_max_headers": 64,
     "http_max_body": 1048576,
     "max_sessions": 64,
+    "page_cache": 16,
 }
 
 

@@ -66,7 +66,7 @@ def translate_file(appdir: str, name: str) -> Tuple[str, str, Tuple[int, ...]]:
 def _mpy_error(exc: _mpy.CompileError, name: str, lines: Tuple[int, ...]) -> errors.PageError:
     # mpy-cross refuses a few things CPython accepts; report them at the page line too.
     found = re.findall(r"line (\d+)", str(exc))
-    line = errors.page_line(lines, int(found[-1])) if found else 0
+    line = trace.page_line(lines, int(found[-1])) if found else 0
     return errors.PageError(name, line, SyntaxError(str(exc).splitlines()[-1]))
 
 

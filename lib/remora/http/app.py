@@ -105,7 +105,7 @@ class App:
 
         path = self._path(directory)
         prefix = prefix.rstrip("/") + "/"
-        engine = PageEngine(path, self.dev, compiled, self.state)
+        engine = PageEngine(path, self.dev, compiled, self.state, profile.get("page_cache"))
         files = StaticFiles(path, prefix=prefix[:-1])
         self.mounts.append((prefix, PageMount(self, engine, files, prefix[:-1]), True))
 

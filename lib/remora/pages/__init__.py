@@ -6,14 +6,15 @@ loads the compiler::
 
     PageEngine        engine.py: find, load, cache and run pages
     PageError         errors.py: an error at a page line (``.page``, ``.line``,
-    PageSyntaxError       ``.error``, ``format()``)
+                          ``.error``, ``format()``)
+    PageSyntaxError   trace.py: a PageError found while compiling
     compile_page      compiler.py: page text -> Python module source
     escape            runtime.py: HTML escaping as ``<?= ?>`` does it
 """
 
 from remora import lazy as _lazy
 
-_WHERE = "engine:PageEngine|errors:PageError PageSyntaxError|compiler:compile_page|" + (
+_WHERE = "engine:PageEngine|errors:PageError|trace:PageSyntaxError|compiler:compile_page|" + (
     "runtime:escape module_name"
 )
 

@@ -2,17 +2,19 @@
 
 A page is compiled into a Python module, so the interpreter reports errors
 at lines of that generated module.  Every generated module carries ``LINES``,
-a flat tuple of pairs ``(generated line, page line)``: from that generated
-line onward, code comes from that page line.  Only changes are recorded, so
-a long run of HTML costs one pair, not one entry per line.
+flat pairs ``generated line, page line`` (a str of numbers separated by
+spaces, so that on a board it stays in flash): from that generated line
+onward, code comes from that page line.  Only changes are recorded, so a
+long run of HTML costs one pair, not one entry per line.
 
-Both the compiler (syntax errors) and the runtime (exceptions a page raises)
-use this module, so it must stay free of either.  Reading tracebacks is in
-``trace.py``, loaded only when a page fails.
+The runtime needs only PageError, so this module holds only it: the line
+mapping, PageSyntaxError and the reading of tracebacks are in ``trace.py``,
+which the compiler and the error path load (a board that serves pages
+without error never does).
 """
 
 try:
-    from typing import Optional, Sequence
+    from typing import Optional
 except ImportError:
     pass
 
@@ -54,29 +56,4 @@ class PageError(Exception):
         return self.headline()
 
 
-class PageSyntaxError(PageError):
-    """The page cannot be compiled: a bad tag, a stray ``end``, or bad Python."""
-
-    def __init__(self, page: str, line: int, message: str, source_line: "Optional[str]" = None):
-        PageError.__init__(self, page, line, SyntaxError(message), source_line)
-
-
-def page_line(lines: "Sequence[int]", generated: int) -> int:
-    """The page line of a generated line, using a ``LINES`` pair tuple (0 if unmapped)."""
-    found = 0
-    for i in range(0, len(lines) - 1, 2):
-        if lines[i] > generated:
-            break
-        found = lines[i + 1]
-    return found
-
-
-def source_line(text: str, line: int) -> "Optional[str]":
-    """Line ``line`` (1-based) of ``text``, or None."""
-    if line <= 0:
-        return None
-    parts = text.split("\n")
-    return parts[line - 1] if line <= len(parts) else None
-
-
-__all__ = ["PageError", "PageSyntaxError", "page_line", "source_line"]
+__all__ = ["PageError"]

@@ -1,17 +1,47 @@
-"""Where in a page an exception happened: read its traceback, map the line.
+"""Where in a page an error happened: the line map, PageSyntaxError, tracebacks.
 
-Loaded only on the error path (``errors.py`` holds the classes), so a board
-pays for it in RAM only once a page has failed.
+Loaded only by the compiler and on the error path (``errors.py`` holds
+PageError, all the runtime needs), so a board pays for it in RAM only once
+a page has failed.
 """
 
 import sys
 
-from .errors import PageError, PageSyntaxError, page_line, source_line
+from .errors import PageError
 
 try:
-    from typing import Optional, Sequence
+    from typing import Any, Optional
 except ImportError:
     pass
+
+
+
+class PageSyntaxError(PageError):
+    """The page cannot be compiled: a bad tag, a stray ``end``, or bad Python."""
+
+    def __init__(self, page: str, line: int, message: str, source_line: "Optional[str]" = None):
+        PageError.__init__(self, page, line, SyntaxError(message), source_line)
+
+
+def page_line(lines: "Any", generated: int) -> int:
+    """The page line of a generated line, using ``LINES`` pairs (0 if unmapped):
+    a tuple, or the generated module's str of them separated by spaces."""
+    if isinstance(lines, str):
+        lines = [int(n) for n in lines.split()]
+    found = 0
+    for i in range(0, len(lines) - 1, 2):
+        if lines[i] > generated:
+            break
+        found = lines[i + 1]
+    return found
+
+
+def source_line(text: str, line: int) -> "Optional[str]":
+    """Line ``line`` (1-based) of ``text``, or None."""
+    if line <= 0:
+        return None
+    parts = text.split("\n")
+    return parts[line - 1] if line <= len(parts) else None
 
 
 def _matches(filename: str, code_name: str) -> bool:
@@ -66,7 +96,7 @@ def _printed_line(exc: "BaseException", code_name: str) -> int:
 
 
 def wrap(
-    exc: "BaseException", page: str, lines: "Sequence[int]", code_name: str, text: "Optional[str]"
+    exc: "BaseException", page: str, lines: "Any", code_name: str, text: "Optional[str]"
 ) -> PageError:
     """Turn an exception raised by a page's code into a PageError at the page's line.
 
@@ -83,4 +113,4 @@ def wrap(
     return err
 
 
-__all__ = ["generated_line", "wrap"]
+__all__ = ["PageSyntaxError", "generated_line", "page_line", "source_line", "wrap"]
