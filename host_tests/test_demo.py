@@ -90,14 +90,12 @@ def test_ntp_page(demo):
     assert re.search(rb'<p id="ntp">NTP Date and time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</p>', out), out
 
 
-def test_admin_area_needs_the_demo_login(demo, tmp_path):
-    jar = str(tmp_path / "jar")
+def test_admin_area_needs_the_demo_login(demo):
     base = "http://127.0.0.1:%d" % demo.port
-    assert status_of(curl("-i", base + "/admin/")) in (302, 303)
-    out = curl("-i", "-c", jar, "-b", jar, "--data", "username=admin&password=remora&next=/admin/",
-               base + "/login")
-    assert status_of(out) == 303
-    page = curl("-c", jar, "-b", jar, base + "/admin/")
+    out = curl("-i", base + "/admin/")
+    assert status_of(out) == 401 and b'www-authenticate: basic realm="remora demo"' in out.lower(), out
+    assert status_of(curl("-i", "-u", "admin:wrong", base + "/admin/")) == 401
+    page = curl("-u", "admin:remora", base + "/admin/")
     assert b'<p id="user">Signed in as admin</p>' in page
 
 

@@ -3,15 +3,17 @@
     remora serve examples/demo [--port 8080] [--runtime micropython|cpython] [--board esp32]
 
 Pages (``www/*.rsp``) run on the worker pool; ``/hello``, ``/stats`` and
-``/echo`` are Python routes on the dispatcher; ``/admin/`` asks for a form
-login (user ``admin``, password ``remora``).
+``/echo`` are Python routes on the dispatcher; ``/admin/`` asks for HTTP
+Basic credentials (user ``admin``, password ``remora``).  Basic, not a login
+form with a session: sessions and the form would cost about 5 KB of a
+board's heap (``host_tests/apps/`` shows FormAuth).
 """
 
 import os
 
 import remora
 from remora import dispatcher, profile
-from remora.http import App, FormAuth, Response, Users
+from remora.http import App, BasicAuth, Response, Users
 
 
 def option(args, name, default):
@@ -24,8 +26,7 @@ def build(root, pages_compiled, ntp):
     app = App(root)
     app.state["ntp"] = ntp
     app.state["visits"] = 0
-    sessions = app.enable_sessions()
-    app.protect("/admin/", FormAuth(Users({"admin": "remora"}), sessions))
+    app.protect("/admin/", BasicAuth(Users({"admin": "remora"}), "remora demo"))
     app.pages("/", "www", pages_compiled)
 
     @app.route("/hello")
