@@ -28,7 +28,8 @@ def _pace_collections(heap_bytes):
     # room although a third of the heap is free.  Collecting after every
     # eighth of the heap allocated keeps objects packed at its bottom: the
     # HTTP server and pages then start in a 100 KB heap, not only in 114 KB.
-    # (CPython's gc has no threshold(n): feature probe.)
+    # A server ends this once it is set up (port.settle_heap).  (CPython's gc
+    # has no threshold(n): feature probe.)
     import gc
 
     pace = getattr(gc, "threshold", None)

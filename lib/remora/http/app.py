@@ -246,6 +246,7 @@ class App:
         self._listener = listener
         dispatcher.spawn(self._sweep())
         self.keep_reserve()  # after every import: the heap is as full as it will be
+        port.settle_heap()
         print("READY", port_number)
         try:
             while not self.draining:

@@ -72,6 +72,10 @@ def collect() -> None:
     pass
 
 
+def settle_heap() -> None:
+    """Start-up is over (a MicroPython heap matter; nothing to do here)."""
+
+
 def random_bytes(n: int) -> bytes:
     return os.urandom(n)
 

@@ -72,6 +72,19 @@ def collect():
     gc.collect()
 
 
+def settle_heap():
+    """Start-up is over: collect now, then only when the heap runs out.
+
+    remora.launch has the collector run after every eighth of the heap
+    allocated, so that start-up's garbage does not spread the long-lived
+    objects over the heap (fragmentation); at steady state a request's
+    garbage is short-lived, and collecting that often costs a quarter of
+    the throughput.
+    """
+    gc.collect()
+    gc.threshold(-1)
+
+
 def random_bytes(n):
     return os.urandom(n)
 
