@@ -7,7 +7,7 @@ PROFILE = {
     "pool_queue": 4,
     "queuelen": 4096,
     "recv_size": 1024,
-    "max_connections": 16,
+    "max_connections": 10,  # ESP-IDF's lwIP opens 10 sockets by default (CONFIG_LWIP_MAX_SOCKETS)
     "backlog": 4,
     "udp_max": 1472,
     "connect_timeout_ms": 10000,
