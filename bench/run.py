@@ -689,8 +689,14 @@ def measure_heap(spec: Spec, k: int) -> Tuple[str, Dict[str, Any]]:
         return srv.command, figures
 
 
+def within_cap(k: int, board: str) -> int:
+    """k idle connections, at most as many as the board accepts beside the control one."""
+    return max(1, min(k, int(boards.load(board)["max_connections"]) - 1))
+
+
 def bench_heap(k: int = 20, board: str = "esp32") -> None:
     label = runtime_label("micropython", board)
+    k = within_cap(k, board)
     for name, spec in (
         ("remora cosocket echo (heap_echo)", remora_spec(HEAP_ECHO, "micropython", board)),
         ("asyncio start_server peer", peer_spec("micropython", board)),
@@ -1662,7 +1668,7 @@ def bench_http_heap(k: int) -> None:
             print("[http] %s, board %s" % (bench, board))
             command = "(server did not start)"
             try:
-                command, h = measure_http_heap(spec_for(board), k, keepalive)
+                command, h = measure_http_heap(spec_for(board), within_cap(k, board), keepalive)
             except (Exception, SystemExit) as exc:
                 failed += "board %s failed: %s. " % (board, why_failed(str(exc)))
                 add_row(bench, label, "ERROR", "", command, gist("%s: %s" % (type(exc).__name__, exc)))
