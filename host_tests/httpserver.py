@@ -1,8 +1,8 @@
 """Start the HTTP test application (host_tests/apps/httpapp) on a runtime.
 
-The board is ``esp32`` with shorter HTTP timeouts (a profile written to a
-temporary boards folder as ``esp32test``), so the slow-client tests stay
-quick while every size limit is the ESP32's.
+The board is ``esp32s3`` with shorter HTTP timeouts (a profile written to
+build/test-boards as ``esp32s3test``), so the slow-client tests stay quick
+while every size limit is the ESP32-S3's.
 """
 
 import os
@@ -14,10 +14,10 @@ import harness
 from remora_tools import serve
 
 APP = os.path.join(harness.REPO, "host_tests", "apps", "httpapp")
-# harness.TEST_BOARDS: the ESP32-S3 with PSRAM, with short HTTP timeouts.
+# harness.TEST_BOARDS: the ESP32-S3 (256 KiB heap) with short HTTP timeouts.
 # (The test app uses every service at once: pages, static files, sessions,
-# three authenticators; loaded from .mpy that is more than the ESP32's
-# 110 KiB heap holds on the 64-bit unix port.)
+# three authenticators: more than the ESP32's 110 KiB heap holds on the
+# 64-bit unix port, even with the code in flash.)
 TEST_BOARD = "esp32s3test"
 PROFILE = harness.test_board_profile(TEST_BOARD)
 
