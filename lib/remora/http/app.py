@@ -138,13 +138,15 @@ class App:
             if resp is None:
                 route, params = self.router.match(req.method, path)
                 if route is not None:
-                    req.params = params
+                    if params:
+                        req.params = params
                     if route.worker:
                         from .. import pool
 
                         result = await pool.call(route.handler, req, **params)
                     else:
-                        result = route.handler(req, **params)
+                        # Without parameters, no kwargs dict to build.
+                        result = route.handler(req, **params) if params else route.handler(req)
                         if hasattr(result, "send"):  # a coroutine: async def handler
                             result = await result
                     resp = make_response(result)

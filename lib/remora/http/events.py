@@ -140,10 +140,11 @@ _SPECIAL = {
 _SPECIAL_SIZES = const((14, 17, 10, 4, 6, 7))
 
 
-def field_tokens(value: "Optional[str]") -> "List[str]":
-    """A comma-separated list of case-insensitive tokens (RFC 9110 §5.6.1)."""
+def field_tokens(value: "Optional[str]") -> "Any":
+    """A comma-separated list of case-insensitive tokens (RFC 9110 §5.6.1),
+    as a list; an absent field gives the empty tuple (nothing allocated)."""
     if value is None:
-        return []
+        return ()
     tokens = value.lower().split(",")
     for i in range(len(tokens)):
         tokens[i] = tokens[i].strip(" \t")

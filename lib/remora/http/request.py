@@ -5,6 +5,7 @@ costs work (query and form parsing, cookies, the session) is computed on
 first use, so the fast path (``GET /hello``) allocates little.
 """
 
+from .router import NO_PARAMS
 from .urlcoding import parse_qs, unquote
 
 try:
@@ -13,7 +14,6 @@ except ImportError:
     pass
 
 
-_NO_PARAMS = {}  # type: Dict[str, Any]  # shared, never written: routes assign their own
 
 
 class Request:
@@ -31,6 +31,7 @@ class Request:
     _form = None  # type: Optional[Dict[str, str]]
     _cookies = None  # type: Optional[Dict[str, str]]
     _session = None  # type: Any
+    params = NO_PARAMS  # type: Dict[str, Any]  # a route's path parameters
 
     def __init__(
         self, method: str, target: str, version: str, headers: "List[Tuple[str, str]]"
@@ -73,7 +74,6 @@ class Request:
         if authority is not None:
             fields["host"] = authority
         self.headers = fields
-        self.params = _NO_PARAMS  # type: Dict[str, Any]
 
     def header(self, name: str, default: "Optional[str]" = None) -> "Optional[str]":
         """A request header by case-insensitive name."""

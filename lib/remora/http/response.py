@@ -13,6 +13,11 @@ except ImportError:
 
 
 class Response:
+    # Class-level defaults, set on an instance only when used: a smaller
+    # instance dict is less heap per request on a board.
+    length = None  # type: Optional[int]  # a stream's size, when known
+    _parts = None  # type: Optional[List[Any]]
+
     def __init__(
         self,
         body: "Any" = b"",
@@ -23,8 +28,6 @@ class Response:
         self.status = status
         self.headers = headers if headers is not None else []  # type: List[List[str]]
         self.body = body
-        self.length = None  # type: Optional[int]  # a stream's size, when known
-        self._parts = None  # type: Optional[List[Any]]
         if content_type is not None:
             self.headers.append(["content-type", content_type])
 

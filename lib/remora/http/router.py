@@ -11,6 +11,12 @@ except ImportError:
     pass
 
 
+# The parameters of a route without any: one shared dict, never written
+# (a request of such a route has it as ``params``), so that the common
+# static match allocates nothing.
+NO_PARAMS = {}  # type: Dict[str, Any]
+
+
 class Route:
     def __init__(self, handler: "Callable[..., Any]", methods: "Tuple[str, ...]", worker: bool) -> None:
         self.handler = handler
@@ -55,11 +61,11 @@ class Router:
     def match(self, method: str, path: str) -> "Tuple[Optional[Route], Any]":
         """(route, params) on a match; (None, allowed methods) when only the
         method is wrong; (None, None) when nothing matches."""
-        allowed = []  # type: List[str]
+        allowed = None  # type: Optional[List[str]]  # made only for a 405
         for route in self._static.get(path, ()):
             if method in route.methods or (method == "HEAD" and "GET" in route.methods):
-                return route, {}
-            allowed.extend(route.methods)
+                return route, NO_PARAMS
+            allowed = (allowed or []) + list(route.methods)
         if self._patterns:
             parts = path.strip("/").split("/")
             for segments, route in self._patterns:
@@ -68,8 +74,8 @@ class Router:
                     continue
                 if method in route.methods or (method == "HEAD" and "GET" in route.methods):
                     return route, params
-                allowed.extend(route.methods)
-        return None, (allowed or None)
+                allowed = (allowed or []) + list(route.methods)
+        return None, allowed
 
 
 def _match(segments: "List[Tuple[str, str]]", parts: "List[str]") -> "Optional[Dict[str, Any]]":

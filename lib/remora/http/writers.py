@@ -78,7 +78,7 @@ def response_framing(
     response (RFC 9112 §6.3, seen from the sender).  ``length``: the body's
     size, sent as Content-Length when the headers have none."""
     cl, te, conn = scan_fields(headers)[:3]
-    tokens = field_tokens(conn) if conn is not None else ()
+    tokens = field_tokens(conn)
     close = not keep_alive or "close" in tokens
     extra = ""
     if length is not None and cl is None and te is None:
