@@ -335,6 +335,11 @@ assert conn.send_end() == b"" and conn.our_state == core.DONE
 conn = serve(GET)
 drain(conn)
 raises(LocalProtocolError, conn.send_response_head, 200, [], None, 1, "a\r\nx: y")  # no splitting
+conn = serve(GET)
+drain(conn)
+# A value that is not a str goes out as "%s" prints it.
+assert conn.send_response_head(200, [("x-count", 5)], None, 0).endswith(
+    b"x-count: 5\r\ncontent-length: 0\r\n\r\n")
 # Standard and custom reasons, cached start lines or not.
 for status, reason, line in ((200, None, b"HTTP/1.1 200 OK\r\n"), (200, "Fine", b"HTTP/1.1 200 Fine\r\n"),
                              (200, None, b"HTTP/1.1 200 OK\r\n"), (299, None, b"HTTP/1.1 299 \r\n")):

@@ -58,7 +58,11 @@ def write_head(
         add("\r\n")
         lines += 1
     add("\r\n")
-    text = "".join(parts)
+    try:
+        text = "".join(parts)
+    except TypeError:
+        # A name or value that is not a str (an int, say): as "%s" prints it.
+        text = "".join([str(p) for p in parts])
     if text.count("\n") != lines or text.count("\r") != lines or "\x00" in text:
         raise LocalProtocolError("CR, LF or NUL in a start line or header field")
     try:
