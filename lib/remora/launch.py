@@ -21,22 +21,6 @@ def _parse(argv):
     return board, argv[i], argv[i + 1 :]
 
 
-def _pace_collections(heap_bytes):
-    # MicroPython collects only when an allocation fails, so start-up's
-    # garbage spreads the modules' objects over the whole heap, and a large
-    # block needed later (the qstr table doubles to several KiB) finds no
-    # room although a third of the heap is free.  Collecting after every
-    # eighth of the heap allocated keeps objects packed at its bottom: the
-    # HTTP server and pages then start in a 100 KB heap, not only in 114 KB.
-    # A server ends this once it is set up (port.settle_heap).  (CPython's gc
-    # has no threshold(n): feature probe.)
-    import gc
-
-    pace = getattr(gc, "threshold", None)
-    if pace is not None and heap_bytes:
-        pace(heap_bytes // 8)
-
-
 def main(argv):
     board, module_name, args = _parse(argv)
     from . import profile
@@ -48,7 +32,11 @@ def main(argv):
     except ImportError:
         if board is not None:
             print("remora: no profile for board", board)
-    _pace_collections(profile.get("heap_bytes"))
+    from . import port
+
+    # Start-up's garbage must not scatter the modules' objects over the heap
+    # (see port.pace_heap); a server ends this once set up (port.settle_heap).
+    port.pace_heap(profile.get("heap_bytes") // 8)
     module = __import__(module_name)
     from . import dispatcher
 

@@ -32,10 +32,6 @@ from typing import Dict, List
 from . import paths
 
 
-def _entries(tree: Dict[str, str]) -> List[str]:
-    return sorted(tree)
-
-
 def _write(tree: Dict[str, str]) -> bytes:
     """The image of tree (path in the image -> file on the host)."""
     try:
@@ -45,7 +41,7 @@ def _write(tree: Dict[str, str]) -> bytes:
 
     writer = VfsRomWriter()
     open_dirs: List[str] = []
-    for rom_path in _entries(tree):
+    for rom_path in sorted(tree):
         parts = rom_path.split("/")
         dirs, name = parts[:-1], parts[-1]
         # Leave the folders the next file is not in, enter the ones it is.
@@ -86,7 +82,7 @@ def image(tree: Dict[str, str]) -> str:
     never share a half-written image.
     """
     digest = hashlib.sha1()
-    for rom_path in _entries(tree):
+    for rom_path in sorted(tree):
         digest.update(rom_path.encode() + b"\0")
         with open(tree[rom_path], "rb") as f:
             digest.update(hashlib.sha1(f.read()).digest())

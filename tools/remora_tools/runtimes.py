@@ -116,24 +116,24 @@ def compile_lib() -> str:
     return out
 
 
+def _compile_module(src: str, folder: str, name: str) -> str:
+    """Compile src (when changed) to ``<build>/mpy/FOLDER/NAME.mpy``; returns the folder."""
+    out_dir = os.path.join(paths.build_dir(), "mpy", folder)
+    out = os.path.join(out_dir, name + ".mpy")
+    if _stale(src, out):
+        mpy.compile_file(src, out, name + ".py")
+    return out_dir
+
+
 def compile_board(board: str) -> str:
     """Compile boards/NAME.py to ``<build>/mpy/board-NAME/remora_board.mpy``; returns the folder."""
-    src = boards.board_file(board)
-    out_dir = os.path.join(paths.build_dir(), "mpy", "board-" + board)
-    out = os.path.join(out_dir, "remora_board.mpy")
-    if _stale(src, out):
-        mpy.compile_file(src, out, "remora_board.py")
-    return out_dir
+    return _compile_module(boards.board_file(board), "board-" + board, "remora_board")
 
 
 def compile_boot() -> str:
     """Compile firmware/remora_rom.py to ``<build>/mpy/boot/``; returns the folder."""
     src = os.path.join(paths.repo_root(), "firmware", "remora_rom.py")
-    out_dir = os.path.join(paths.build_dir(), "mpy", "boot")
-    out = os.path.join(out_dir, "remora_rom.mpy")
-    if _stale(src, out):
-        mpy.compile_file(src, out, "remora_rom.py")
-    return out_dir
+    return _compile_module(src, "boot", "remora_rom")
 
 
 def flash_image(board: str, program: str, extra: "Optional[Dict[str, str]]" = None) -> str:

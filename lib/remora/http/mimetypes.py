@@ -44,8 +44,10 @@ def _lookup(ext: str) -> str:
     media_type = _added.get(ext)
     if media_type is not None:
         return media_type
+    if not ext or "\n" in ext:
+        return DEFAULT
     start = _TABLE.find("\n" + ext + " ")
-    if start < 0 or not ext or "\n" in ext:
+    if start < 0:
         return DEFAULT
     start += len(ext) + 2
     media_type = _TABLE[start : _TABLE.find("\n", start)]

@@ -65,7 +65,9 @@ class Router:
         for route in self._static.get(path, ()):
             if method in route.methods or (method == "HEAD" and "GET" in route.methods):
                 return route, NO_PARAMS
-            allowed = (allowed or []) + list(route.methods)
+            if allowed is None:
+                allowed = []
+            allowed.extend(route.methods)
         if self._patterns:
             parts = path.strip("/").split("/")
             for segments, route in self._patterns:
@@ -74,7 +76,9 @@ class Router:
                     continue
                 if method in route.methods or (method == "HEAD" and "GET" in route.methods):
                     return route, params
-                allowed = (allowed or []) + list(route.methods)
+                if allowed is None:
+                    allowed = []
+                allowed.extend(route.methods)
         return None, allowed
 
 

@@ -212,14 +212,14 @@ def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") 
     # response's header list, no field made per request.
     head = conn.send_response_head(status, resp.headers, None, size, _date(resp.headers))
     if bodiless or req.method == "HEAD" or not body:
-        end = conn.send_end()  # b"" unless the application chose chunked
-        return (head + end if end else head), None
-    if len(body) <= 1024:
+        out = head
+    elif len(body) <= 1024:
         # One write for head and body: one system call for small answers.
         out = head + conn.send_data(body)
-        end = conn.send_end()
-        return (out + end if end else out), None
-    return head, body
+    else:
+        return head, body
+    end = conn.send_end()  # b"" unless the application chose chunked
+    return (out + end if end else out), None
 
 
 async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response", body: "Any") -> None:

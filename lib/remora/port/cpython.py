@@ -72,6 +72,10 @@ def collect() -> None:
     pass
 
 
+def pace_heap(nbytes: int) -> None:
+    """Frequent collections against fragmentation (a MicroPython heap matter)."""
+
+
 def settle_heap() -> None:
     """Start-up is over (a MicroPython heap matter; nothing to do here)."""
 

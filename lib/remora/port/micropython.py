@@ -72,15 +72,24 @@ def collect():
     gc.collect()
 
 
-def settle_heap():
-    """Start-up is over: collect now, then only when the heap runs out.
+def pace_heap(nbytes):
+    """Collect after every nbytes allocated, not only when the heap runs out.
 
-    remora.launch has the collector run after every eighth of the heap
-    allocated, so that start-up's garbage does not spread the long-lived
-    objects over the heap (fragmentation); at steady state a request's
-    garbage is short-lived, and collecting that often costs a quarter of
-    the throughput.
+    MicroPython collects only when an allocation fails, so start-up's
+    garbage spreads the modules' objects over the whole heap, and a large
+    block needed later (the qstr table doubles to several KiB) finds no
+    room although a third of the heap is free.  Collecting often keeps
+    objects packed at the heap's bottom: the HTTP server and pages then
+    start in a 100 KB heap, not only in 114 KB.
     """
+    gc.threshold(nbytes)
+
+
+def settle_heap():
+    """Start-up is over: collect now, then only when the heap runs out
+    (undoes pace_heap).  At steady state a request's garbage is
+    short-lived, and collecting that often costs a quarter of the
+    throughput."""
     gc.collect()
     gc.threshold(-1)
 
