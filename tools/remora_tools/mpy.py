@@ -62,9 +62,14 @@ def compile_file(src: str, out: str, source_name: Optional[str] = None) -> str:
     return out
 
 
+# Bumped when the way files are compiled changes (2: dotted source names), so trees
+# built the old way are rebuilt.
+_FORMAT = 2
+
+
 def _stamp_text() -> str:
     exe = mpy_cross()
-    return "%s %d\n" % (exe, int(os.stat(exe).st_mtime))
+    return "%s %d %d\n" % (exe, int(os.stat(exe).st_mtime), _FORMAT)
 
 
 def sources(src_root: str) -> List[str]:
@@ -82,8 +87,11 @@ def compile_tree(src_root: str, out_root: str) -> str:
     """Mirror src_root's ``.py`` files as ``.mpy`` under out_root and return out_root.
 
     Only files whose source is newer than their output are recompiled (all of them when the
-    mpy-cross binary changed); ``.mpy`` files whose source is gone are removed.  Tracebacks
-    name files as ``<basename of src_root>/<relative path>``, e.g. ``remora/port/cpython.py``.
+    mpy-cross binary changed); ``.mpy`` files whose source is gone are removed.
+
+    Tracebacks name a file by its module's dotted name (``remora.port.cpython``): that
+    string is already interned as the module's ``__name__``, whereas a path would be one
+    more interned string per module in a board's heap.
     """
     src_root = os.path.abspath(src_root)
     out_root = os.path.abspath(out_root)
@@ -105,7 +113,10 @@ def compile_tree(src_root: str, out_root: str) -> str:
         wanted.add(out)
         if fresh and os.path.exists(out) and os.stat(out).st_mtime >= os.stat(src).st_mtime:
             continue
-        jobs.append((src, out, base + "/" + rel.replace(os.sep, "/")))
+        dotted = (base + "/" + rel[:-3].replace(os.sep, "/")).replace("/", ".")
+        if dotted.endswith(".__init__"):
+            dotted = dotted[: -len(".__init__")]
+        jobs.append((src, out, dotted))
 
     if jobs:
         with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as ex:

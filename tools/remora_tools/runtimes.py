@@ -104,7 +104,7 @@ def compile_program(program: str) -> str:
         src = os.path.join(prog_dir, name + ".py")
         out = os.path.join(out_dir, name + ".mpy")
         if _stale(src, out):
-            mpy.compile_file(src, out, name + ".py")
+            mpy.compile_file(src, out, name)  # the module name: see mpy.compile_tree
         todo.extend(_local_imports(src, prog_dir))
     return out_dir
 
@@ -121,7 +121,7 @@ def _compile_module(src: str, folder: str, name: str) -> str:
     out_dir = os.path.join(paths.build_dir(), "mpy", folder)
     out = os.path.join(out_dir, name + ".mpy")
     if _stale(src, out):
-        mpy.compile_file(src, out, name + ".py")
+        mpy.compile_file(src, out, name)
     return out_dir
 
 

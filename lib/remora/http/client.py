@@ -94,7 +94,7 @@ def send_request_head(conn: "Any", method: str, target: str, headers: "Any") -> 
             raise LocalProtocolError("only a client sends requests")
         if not method or " " in method or not target or " " in target:
             raise LocalProtocolError("invalid method or target")
-        cl, te, connection, hosts, expect, upgrade, _host = scan_fields(headers)
+        cl, te, connection, hosts, expect, upgrade = scan_fields(headers)[:6]
         # RFC 9112 §3.2: a client MUST send Host in every HTTP/1.1 request.
         if hosts != 1:
             raise LocalProtocolError("a request needs exactly one Host header")

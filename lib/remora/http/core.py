@@ -80,7 +80,11 @@ def _start_line(status: int, reason: "Optional[str]") -> str:
 class Connection:
     """One HTTP/1.1 connection seen from ``role`` (SERVER or CLIENT)."""
 
-    def __init__(self, role: int, limits: "Optional[Limits]" = None) -> None:
+    # The last Host value found valid: a keep-alive client repeats it, and
+    # checking it again each request is wasted work.
+    _host_ok = None  # type: Optional[str]
+
+    def __init__(self, role: int, limits: "Optional[Limits]" = None, request_type: "Any" = None) -> None:
         if role != SERVER and role != CLIENT:
             raise ValueError("role must be SERVER or CLIENT")
         self.our_role = role
@@ -91,6 +95,10 @@ class Connection:
         self.keep_alive = True
         self.switch = 0
         self._rb = Reader(limits or Limits())  # the limits live there
+        if request_type is not None:
+            # What next_event returns for a request head: a class taking
+            # (method, target, version, headers) with those attributes.
+            self._rb.request_type = request_type
         self._left = 0  # our body's framing: see _CHUNKED, _UNTIL_CLOSE
         self._method = None  # type: Optional[str]  # this cycle's request method
         self.their_http_version = None  # type: Optional[str]
@@ -180,15 +188,17 @@ class Connection:
             raise RemoteProtocolError(str(exc))
         return event
 
-    def _on_request(self, event: "Request") -> "Request":
-        cl, te, conn, hosts, expect, upgrade, host = scan_fields(event.headers)
+    def _on_request(self, event: "Any") -> "Any":
+        cl, te, conn, hosts, expect, upgrade, host = self._rb.found[:7]
         http10 = event.version == "HTTP/1.0"
         # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
         # request with more than one, or with an invalid one.
         if hosts > 1 or (hosts == 0 and not http10):
             raise RemoteProtocolError("missing or repeated Host")
-        if host is not None and not valid_host(host):
-            raise RemoteProtocolError("invalid Host")
+        if host is not None and host != self._host_ok:
+            if not valid_host(host):
+                raise RemoteProtocolError("invalid Host")
+            self._host_ok = host
         # RFC 9112 §6.3 rule 7: a request without framing headers has no body.
         self._rb.frame(cl, te, http10, False)
         self.content_length = self._rb.left if cl is not None else None
@@ -205,7 +215,10 @@ class Connection:
                 self.switch |= 1 << _SWITCH_UPGRADE
         if event.method == "CONNECT":
             self.switch |= 1 << _SWITCH_CONNECT
-        self._receive(_REQUEST, event)
+        try:
+            move(self, 1 - self.our_role, _REQUEST)
+        except LocalProtocolError as exc:
+            raise RemoteProtocolError(str(exc))
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only
         # with "keep-alive".
         if "close" in tokens or (http10 and "keep-alive" not in tokens):
@@ -301,8 +314,9 @@ class Connection:
         ``length`` (then sent as Content-Length); else chunked to an HTTP/1.1
         client (the header is added); else close-delimited, and
         ``keep_alive`` becomes False.  HEAD, 204 and 304 have no body.
-        ``date`` adds a Date field (the server's clock, RFC 9110 §6.6.1):
-        both save the caller a copy of its header list.
+        ``date`` (the server's clock, RFC 9110 §6.6.1) is sent as a Date
+        field unless the headers have one: both save the caller a copy of
+        its header list.
         """
         try:
             if self.our_role != SERVER:
@@ -321,8 +335,11 @@ class Connection:
             method = self._method
             switch = method == "CONNECT" and status < 300 and self.switch != 0
             no_body = switch or method == "HEAD" or status == 204 or status == 304
+            found = scan_fields(headers)
+            if found[7] is not None:
+                date = None  # the application's own Date
             self._left, extra, close, headers = response_framing(
-                headers, no_body, peer11, self.keep_alive, length
+                found, headers, no_body, peer11, self.keep_alive, length
             )
             move(self, SERVER, _SWITCH_CONNECT if switch else _RESPONSE)
             if close:

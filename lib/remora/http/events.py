@@ -136,8 +136,12 @@ _SPECIAL = {
     "host": 3,
     "expect": 4,
     "upgrade": 5,
+    "date": 6,
 }
 _SPECIAL_SIZES = const((14, 17, 10, 4, 6, 7))
+
+# What scan_fields returns when no field matters: shared, never modified.
+NO_FIELDS = const((None, None, None, 0, None, False, None, None))
 
 
 def field_tokens(value: "Optional[str]") -> "Any":
@@ -151,15 +155,12 @@ def field_tokens(value: "Optional[str]") -> "Any":
     return tokens
 
 
-def scan_fields(headers: "Any") -> "List[Any]":
+def scan_fields(headers: "Any") -> "Any":
     """[content-length, transfer-encoding, connection, Host count, expect,
-    has upgrade, Host value] of a header list: one dict lookup per field,
-    and a length check before lower-casing a name that is not found as it is."""
-    found = [None, None, None, 0, None, False, None]  # type: List[Any]
-    # Repeated list fields are joined (RFC 9110 §5.3: repeated field lines
-    # combine into one comma-separated list) so that "chunked" on two lines,
-    # or two Content-Length lines, are judged as one value; Host is counted,
-    # not joined, because two of them is itself the error.
+    has upgrade, Host value, date] of a header list (see :func:`note_field`),
+    read-only; a name not found as it is gets lower-cased only when its
+    length matches, and a list is made only when a field is found."""
+    found = None  # type: Any
     get = _SPECIAL.get
     for name, value in headers:
         code = get(name)
@@ -169,17 +170,31 @@ def scan_fields(headers: "Any") -> "List[Any]":
             code = get(name.lower())
             if code is None:
                 continue
-        if code < 3:
-            old = found[code]
-            found[code] = value if old is None else old + "," + value
-        elif code == 3:
-            found[3] += 1
-            found[6] = value
-        elif code == 4:
-            found[4] = value
-        else:
-            found[5] = True
-    return found
+        if found is None:
+            found = list(NO_FIELDS)
+        note_field(found, code, value)
+    return NO_FIELDS if found is None else found
+
+
+def note_field(found: "List[Any]", code: int, value: str) -> None:
+    """Record a field that matters to framing in ``found`` (see scan_fields).
+
+    Repeated list fields are joined (RFC 9110 §5.3: repeated field lines
+    combine into one comma-separated list) so that "chunked" on two lines,
+    or two Content-Length lines, are judged as one value; Host is counted,
+    not joined, because two of them is itself the error."""
+    if code < 3:
+        old = found[code]
+        found[code] = value if old is None else old + "," + value
+    elif code == 3:
+        found[3] += 1
+        found[6] = value
+    elif code == 4:
+        found[4] = value
+    elif code == 5:
+        found[5] = True
+    else:
+        found[7] = value  # Date
 
 
 # RFC 9110 §5.6.2: token = 1*tchar.  ``x.strip(TCHAR)`` is empty exactly when
@@ -228,20 +243,35 @@ else:  # MicroPython: strip the allowed bytes; anything left is forbidden.
         return False
 
 
-def parse_fields(lines: "List[bytes]", start: int) -> "List[Tuple[str, str]]":
-    """Field lines (RFC 9112 §5) to (lower-case name, value) pairs."""
+def parse_fields(lines: "List[bytes]", start: int, found: "Any" = None) -> "List[Tuple[str, str]]":
+    """Field lines (RFC 9112 §5) to (lower-case name, value) pairs; with
+    ``found`` (a list shaped as scan_fields returns), the fields that matter
+    to framing are noted there in the same pass."""
     fields = []
+    special = _SPECIAL.get if found is not None else None
     for i in range(start, len(lines)):
         line = lines[i]
         colon = line.find(b":")
-        name = line[:colon]
+        token = line[:colon]
         # RFC 9112 §5.1: no whitespace between name and colon (400); §5.2:
         # obs-fold (a line starting with SP or HTAB) is rejected with 400.
         # Both, and an empty name or a line without a colon, fail the token check.
-        if colon <= 0 or name.strip(TCHAR):
+        if colon <= 0 or token.strip(TCHAR):
             raise RemoteProtocolError("invalid field line (or obs-fold)")
+        name = token.decode().lower()
         # RFC 9110 §5.5: the value excludes leading and trailing whitespace.
-        fields.append((name.decode().lower(), decode_latin1(line[colon + 1 :].strip(b" \t"))))
+        raw = line[colon + 1 :].strip(b" \t")
+        try:
+            value = raw.decode("latin-1")  # one char per byte: see decode_latin1
+        except UnicodeError:
+            value = ""
+        if len(value) != len(raw):
+            value = decode_latin1(raw)
+        fields.append((name, value))
+        if special is not None:
+            code = special(name)
+            if code is not None:
+                note_field(found, code, value)
     return fields
 
 

@@ -12,7 +12,7 @@ find, one split into lines, a fixed number of C-level scans for forbidden
 bytes, then a short loop over the field lines.  No regex, no loop per byte.
 """
 
-from .events import TCHAR, Data, EndOfMessage, RemoteProtocolError, Request, Response
+from .events import NO_FIELDS, TCHAR, Data, EndOfMessage, RemoteProtocolError, Request, Response
 from .events import decode_latin1, has_ctl, lines_have_ctl, parse_fields, parse_version
 
 try:
@@ -123,6 +123,12 @@ class Reader:
     not searched again from the start each time (h11's _receivebuffer idea).
     """
 
+    # The class a request head becomes: a driver may pass one of its own that
+    # takes the same arguments (the server builds its handlers' Request
+    # directly, not an event and then a copy).
+    request_type = Request  # type: Any
+    found = None  # type: Any  # the last request's framing fields: see events.scan_fields
+
     def __init__(self, limits: "Any") -> None:
         self.limits = limits
         self.data = b""
@@ -232,9 +238,11 @@ class Reader:
             while data.startswith(b"\r\n", pos):
                 pos += 2
             self.advance(pos)
-        end = self._find_block(1)
+        end = data.find(b"\r\n\r\n", self.scan if self.scan > pos else pos)
         if end < 0:
-            return None
+            end = self._find_block(1)  # not there yet: its checks, then None
+            if end < 0:
+                return None
         lines = self._split_lines(end, 1)
         line = lines[0]
         if len(line) > limits.max_request_line:
@@ -254,8 +262,11 @@ class Reader:
                 raise _bad(_E_TARGET)
             if target[0] != 47 and not _other_form(method, target):  # not "/..."
                 raise _bad(_E_TARGET)
-            return Request(
-                method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1)
+            # The framing fields are noted while the fields are parsed: the
+            # core reads them from self.found, with no second pass.
+            found = self.found = list(NO_FIELDS)
+            return self.request_type(
+                method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1, found)
             )
         # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];
         # some servers omit the second SP when the reason is empty: accept that.

@@ -45,7 +45,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     bytes answer) without awaiting any other coroutine of ours: on
     MicroPython every nested coroutine is a heap object per request.
     """
-    conn = core.Connection(core.SERVER, app.limits)
+    # The core builds our Request itself (not an event, then a copy of it).
+    conn = core.Connection(core.SERVER, app.limits, Request)
     # [what it waits for, deadline]: mutated in place, read by App._sweep;
     # one list per connection instead of a timer per read.
     watch = [IDLE, 0]
@@ -57,9 +58,13 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             event = conn.next_event()
             if event is NEED_DATA:
                 event = await _next_event(sock, conn, app, watch)
-            if type(event) is not events.Request:
+            if type(event) is not Request:
                 return  # ConnectionClosed: the client is done
-            req = _request(event, conn, app, sock)
+            req = event
+            req.app = app
+            req.conn = conn
+            req.peer = sock.peer
+            req.sock = sock
             if conn.client_is_waiting_for_100_continue:
                 # RFC 9110 §10.1.1: tell the client to send the body it announced.
                 await sock.write(conn.send(_CONTINUE))
@@ -126,10 +131,12 @@ async def _next_event(sock: "Any", conn: "Any", app: "Any", watch: "Any") -> "An
         if watch[0] == BUSY:
             _wait(watch, BODY, app.body_ms)  # each pause in a body has its limit
         data = await sock.read()
-        if watch[0] == IDLE:
-            _wait(watch, HEAD, app.head_ms)  # the head's time runs from its first byte
         conn.receive_data(data or b"")
         event = conn.next_event()
+        if event is NEED_DATA and watch[0] == IDLE:
+            # The head's time runs from its first byte: from this read.  (A
+            # head that came whole in one read never needs the deadline.)
+            _wait(watch, HEAD, app.head_ms)
     return event
 
 
@@ -140,15 +147,6 @@ def sweep(app: "Any") -> None:
         if watch[0] != BUSY and port.ticks_diff(now, watch[1]) > 0:
             watch[1] = port.ticks_add(now, 60000)  # interrupt once
             sock.interrupt(Timeout("timeout"))
-
-
-def _request(event: "Any", conn: "Any", app: "Any", sock: "Any") -> "Request":
-    req = Request(event.method, event.target, event.version, event.headers)
-    req.app = app
-    req.conn = conn
-    req.peer = sock.peer
-    req.sock = sock
-    return req
 
 
 async def _read_body(
@@ -191,15 +189,6 @@ async def _read_body(
     return True
 
 
-def _date(fields: "List[Any]") -> "Optional[str]":
-    # RFC 9110 §6.6.1: an origin server with a clock MUST send Date (unless
-    # the application set its own).
-    for field in fields:
-        if field[0] == "date":
-            return None
-    return httpdate.now() or None
-
-
 def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
     """(bytes to write, a large body to write after them or None) for a
     response whose body is in memory."""
@@ -210,7 +199,9 @@ def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") 
         size = resp.length if resp.length is not None else len(body)
     # The core adds Content-Length and Date to the head: no copy of the
     # response's header list, no field made per request.
-    head = conn.send_response_head(status, resp.headers, None, size, _date(resp.headers))
+    # RFC 9110 §6.6.1: an origin server with a clock MUST send Date (the
+    # core leaves it out when the application set its own).
+    head = conn.send_response_head(status, resp.headers, None, size, httpdate.now() or None)
     if bodiless or req.method == "HEAD" or not body:
         out = head
     elif len(body) <= 1024:
@@ -227,7 +218,7 @@ async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
     status = resp.status
     length = None if status < 200 or status == 204 or status == 304 else resp.length
-    head = conn.send_response_head(status, resp.headers, None, length, _date(resp.headers))
+    head = conn.send_response_head(status, resp.headers, None, length, httpdate.now() or None)
     await sock.write(head)
     if req.method == "HEAD":
         _close_stream(body)

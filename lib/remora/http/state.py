@@ -164,6 +164,20 @@ def settle(conn: "Any") -> None:
     ``our_state`` and ``their_state`` (plain attributes: cheaper than properties)."""
     states = conn.states
     client, server = states
+    if (
+        not conn.switch
+        and conn.keep_alive
+        and client != MIGHT_SWITCH_PROTOCOL
+        and _JOINT[client * 9 + server] == 46  # "."
+    ):
+        # The common case: nothing to apply, only the mirrors to update.
+        if conn.our_role == SERVER:
+            conn.our_state = server
+            conn.their_state = client
+        else:
+            conn.our_state = client
+            conn.their_state = server
+        return
     while True:
         if conn.switch:
             if client == DONE:

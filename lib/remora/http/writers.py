@@ -13,7 +13,7 @@ or UNTIL_CLOSE; the core turns Data into wire bytes with it.  (A request's
 framing is in :mod:`.client`, loaded only by clients.)
 """
 
-from .events import LocalProtocolError, field_tokens, scan_fields
+from .events import LocalProtocolError, field_tokens
 
 try:
     from micropython import const
@@ -76,12 +76,18 @@ def write_head(
 
 
 def response_framing(
-    headers: "Any", no_body: bool, peer11: bool, keep_alive: bool, length: "Optional[int]" = None
+    found: "Any",
+    headers: "Any",
+    no_body: bool,
+    peer11: bool,
+    keep_alive: bool,
+    length: "Optional[int]" = None,
 ) -> "Tuple[int, str, bool, Any]":
     """(framing, extra header lines, must close, headers) for a final
-    response (RFC 9112 §6.3, seen from the sender).  ``length``: the body's
-    size, sent as Content-Length when the headers have none."""
-    cl, te, conn = scan_fields(headers)[:3]
+    response (RFC 9112 §6.3, seen from the sender), given ``found``, the
+    headers' scan_fields.  ``length``: the body's size, sent as
+    Content-Length when the headers have none."""
+    cl, te, conn = found[0], found[1], found[2]
     tokens = field_tokens(conn)
     close = not keep_alive or "close" in tokens
     extra = ""
