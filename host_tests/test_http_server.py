@@ -229,6 +229,16 @@ def test_memory_error_in_a_handler_is_503_not_500(server):
     alive(server)
 
 
+def test_503_goes_out_with_no_heap_left(server):
+    # The request holds the whole heap (on MicroPython) when it fails: the
+    # 503 needs no allocation, and the heap returns with the connection.
+    out = raw_exchange(server.port, b"GET /exhaust HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_of(out) == 503, (out, server.output())
+    assert out.endswith(b"\r\n\r\n503 Service Unavailable\n"), out
+    for _ in range(3):
+        alive(server)
+
+
 def test_stream_that_fails_midway_is_cut_off_not_hung(server):
     # The head went out; the body cannot be completed, so the connection is
     # closed without the last chunk: the client sees an incomplete message.

@@ -14,6 +14,18 @@ def option(args, name, default):
     return default
 
 
+def fill_heap():
+    """A chain of blocks holding all the heap there is, large pieces first."""
+    chain = None
+    for size in (4096, 256, 16, 1):
+        try:
+            while True:
+                chain = (chain, bytearray(size))
+        except MemoryError:
+            pass
+    return chain
+
+
 def build(root, pages, dev):
     app = App(root, dev)
     users = Users({"alice": "wonderland", "bob": "builder"})
@@ -67,6 +79,15 @@ def build(root, pages, dev):
     @app.route("/oom")
     async def oom(req):
         raise MemoryError("out of heap, on purpose")
+
+    @app.route("/exhaust")
+    async def exhaust(req):
+        # On MicroPython, the request holds every free block of the heap when
+        # it fails: the 503 must still go out, and the heap come back once
+        # the connection ends.  (CPython cannot be filled: only the error.)
+        if remora.RUNTIME == "micropython":
+            req.hog = fill_heap()
+        raise MemoryError("heap exhausted on purpose")
 
     @app.route("/streamfail")
     async def streamfail(req):

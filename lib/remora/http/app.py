@@ -265,8 +265,12 @@ class App:
                     conn.event(server.serve_connection, self, mode=sock.COSOCKET)
                 except MemoryError:
                     # This connection did not fit; the accept loop must go on.
-                    conn.close()
+                    # The client still learns why: refuse sends a constant 503.
                     port.collect()
+                    try:
+                        server.refuse(conn, 503)
+                    except MemoryError:
+                        conn.close()
         except Shutdown:
             return
         finally:

@@ -30,6 +30,18 @@ except ImportError:
 
 _CONTINUE = events.Response(100, [])
 
+# The answer to a request that did not fit in the heap, whole and constant
+# (it stays in flash on a board): sending it allocates nothing when nothing
+# can be allocated.  No Date: RFC 9110 §6.6.1 makes it optional for 5xx.
+_OVERLOADED = (
+    b"HTTP/1.1 503 Service Unavailable\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"retry-after: 1\r\n"  # RFC 9110 §10.2.3: overload passes
+    b"content-length: 24\r\n"
+    b"connection: close\r\n\r\n"
+    b"503 Service Unavailable\n"
+)
+
 
 # What a connection is waiting for, with the deadline the sweeper checks.
 IDLE = 0  # between requests: http_idle_ms, then a silent close
@@ -50,10 +62,14 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     # [what it waits for, deadline]: mutated in place, read by App._sweep;
     # one list per connection instead of a timer per read.
     watch = [IDLE, 0]
+    # Whether this request's final response has started on the wire: until
+    # it has, a failure can still be answered with a whole error response.
+    wrote = False
     app.connections += 1  # allocates nothing: the finally below always undoes it
     try:
         app.live[id(sock)] = (sock, watch)  # may run out of heap: then 503, and undone
         while True:
+            wrote = False
             _wait(watch, IDLE, app.idle_ms)
             event = conn.next_event()
             if event is NEED_DATA:
@@ -80,15 +96,14 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             if isinstance(body, str):
                 body = body.encode()
             if isinstance(body, (bytes, bytearray, memoryview)):
-                out, rest = _bytes_response(conn, req, resp, body)
-                await sock.write(out)
-                if rest is not None:
-                    # A large body goes out as it is: no copy joined to the head.
-                    await sock.write(conn.send_data(rest))
-                    await sock.write(conn.send_end())
+                for piece in _bytes_response(conn, req, resp, body):
+                    if piece:
+                        wrote = True
+                        await sock.write(piece)
             else:
+                wrote = True
                 await _send_stream(sock, conn, req, resp, body)
-            req = resp = body = out = rest = None  # type: ignore[assignment]
+            req = resp = body = piece = None  # type: ignore[assignment]
             app.keep_reserve()
             if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
@@ -100,9 +115,16 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     except MemoryError:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
+        # Sent without a coroutine or a formatted message: either could be
+        # the allocation that fails again.
         port.collect()
-        if conn.our_state == core.IDLE or conn.our_state == core.SEND_RESPONSE:
-            await _send_error(sock, conn, watch, 503, "")
+        if not wrote:
+            try:
+                sock._send_some(_OVERLOADED)
+                _wait(watch, BODY, 1000)
+                await _drain(sock)
+            except (SocketError, MemoryError):
+                pass
     except Timeout:
         if watch[0] != IDLE:
             await _send_error(sock, conn, watch, 408, "")
@@ -112,7 +134,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         # A bug of ours, or a streaming body that raised: logged, and the
         # client gets a 500 rather than a silent close when nothing was sent.
         dispatcher.log_exception(exc, "connection failed")
-        if conn.our_state == core.IDLE or conn.our_state == core.SEND_RESPONSE:
+        if not wrote:
             await _send_error(sock, conn, watch, 500, "")
     finally:
         app.connections -= 1
@@ -190,27 +212,30 @@ async def _read_body(
 
 
 def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
-    """(bytes to write, a large body to write after them or None) for a
-    response whose body is in memory."""
+    """The wire pieces, in order, of a response whose body is in memory: one
+    piece for a small answer (one system call), else head, body and end (a
+    large body goes out as it is, with no copy joined to the head; so does
+    a small one when the heap has no block for the join)."""
     status = resp.status
     bodiless = status < 200 or status == 204 or status == 304
     size = None
     if not bodiless:
         size = resp.length if resp.length is not None else len(body)
     # The core adds Content-Length and Date to the head: no copy of the
-    # response's header list, no field made per request.
-    # RFC 9110 §6.6.1: an origin server with a clock MUST send Date (the
-    # core leaves it out when the application set its own).
+    # response's header list, no field made per request.  RFC 9110 §6.6.1:
+    # an origin server with a clock MUST send Date (the core leaves it out
+    # when the application set its own).
     head = conn.send_response_head(status, resp.headers, None, size, httpdate.now() or None)
     if bodiless or req.method == "HEAD" or not body:
-        out = head
-    elif len(body) <= 1024:
-        # One write for head and body: one system call for small answers.
-        out = head + conn.send_data(body)
-    else:
-        return head, body
+        return head, conn.send_end()
+    data = conn.send_data(body)  # the body's wire form: itself, or a chunk
     end = conn.send_end()  # b"" unless the application chose chunked
-    return (out + end if end else out), None
+    if len(data) <= 1024:
+        try:
+            return (head + data + end if end else head + data,)
+        except MemoryError:
+            pass
+    return head, data, end
 
 
 async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response", body: "Any") -> None:
@@ -313,8 +338,10 @@ def refuse(sock: "Any", status: int = 503) -> None:
     moment before they close (RFC 9112 §9.6), the rest close at once.
     """
     try:
-        sock._s.send(_error_message(status))  # best effort: a fresh socket's buffer is empty
-    except OSError:
+        # Best effort: a fresh socket's buffer is empty.  A 503 is the
+        # constant, so a flood costs no heap per refusal.
+        sock._s.send(_OVERLOADED if status == 503 else _error_message(status))
+    except (OSError, MemoryError):
         pass
     if _lingering[0] < _MAX_LINGERING:
         try:
