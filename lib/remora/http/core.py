@@ -189,7 +189,8 @@ class Connection:
         return event
 
     def _on_request(self, event: "Any") -> "Any":
-        cl, te, conn, hosts, expect, upgrade, host = self._rb.found[:7]
+        found = self._rb.found  # see events.scan_fields for the slots
+        cl, te, conn, hosts, host = found[0], found[1], found[2], found[3], found[6]
         http10 = event.version == "HTTP/1.0"
         # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
         # request with more than one, or with an invalid one.
@@ -207,11 +208,12 @@ class Connection:
         tokens = field_tokens(conn)
         if not http10:
             # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.
+            expect = found[4]
             if expect is not None and expect.lower() == "100-continue":
                 self.client_is_waiting_for_100_continue = True
             # RFC 9110 §7.8: Upgrade counts only when Connection lists it,
             # and a server must ignore it in an HTTP/1.0 request.
-            if upgrade and "upgrade" in tokens:
+            if found[5] and "upgrade" in tokens:
                 self.switch |= 1 << _SWITCH_UPGRADE
         if event.method == "CONNECT":
             self.switch |= 1 << _SWITCH_CONNECT

@@ -27,6 +27,8 @@ class Request:
     conn = None  # type: Any  # the core connection (None once req2sock took it)
     sock = None  # type: Any  # the connection's socket
     response = None  # type: Any  # set for pages: the Response they write
+    _raw_path = None  # type: Optional[str]
+    _query = ""
     _args = None  # type: Optional[Dict[str, str]]
     _form = None  # type: Optional[Dict[str, str]]
     _cookies = None  # type: Optional[Dict[str, str]]
@@ -53,16 +55,18 @@ class Request:
             if target[:1] != "/":
                 target = "/" + target
         q = target.find("?")
-        if q < 0:
-            self.raw_path, self.query = target, ""
-        else:
-            self.raw_path, self.query = target[:q], target[q + 1 :]
+        raw = target if q < 0 else target[:q]
+        if authority is not None or q >= 0:
+            # Kept only when they differ from what the class defaults derive
+            # (a smaller instance dict per request on a board).
+            self._raw_path = raw
+            self._query = "" if q < 0 else target[q + 1 :]
         # The decoded path; a path that is not UTF-8 keeps its raw form and
         # then matches no route, page or file (a 404, not a crash).
         try:
-            self.path = unquote(self.raw_path)
+            self.path = unquote(raw)
         except UnicodeError:
-            self.path = self.raw_path
+            self.path = raw
         fields = {}  # type: Dict[str, str]
         for name, value in headers:
             if name in fields:
@@ -74,6 +78,16 @@ class Request:
         if authority is not None:
             fields["host"] = authority
         self.headers = fields
+
+    @property
+    def raw_path(self) -> str:
+        """The path as sent, without the query (still percent-encoded)."""
+        return self._raw_path if self._raw_path is not None else self.target
+
+    @property
+    def query(self) -> str:
+        """The query string, without its "?" ("" when there is none)."""
+        return self._query
 
     def header(self, name: str, default: "Optional[str]" = None) -> "Optional[str]":
         """A request header by case-insensitive name."""
