@@ -30,11 +30,27 @@ assert r.headers["accept"] == "a, b" and r.cookies == {"c": "1", "d": "2"}
 assert r.header("Accept") == "a, b" and r.header("missing", "z") == "z"
 
 # The server's core makes this class, not an event then a copy.
-conn = Connection(SERVER, None, Request)
+class ServerConnection(Connection):
+    request_type = Request
+
+
+conn = ServerConnection(SERVER)
 conn.receive_data(b"GET /hello?n=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n\r\n")
 r = conn.next_event()
 assert type(r) is Request and r.path == "/hello" and r.query == "n=1", r
 assert r.headers == {"host": "example.com", "x-a": "1"}, r.headers
-# The Host checked once stays valid for the next request on the connection.
-assert conn._host_ok == "example.com"
+# The Host checked once is not checked again (the next request, any connection).
+from remora.http import core
+
+assert core._HOST_OK[0] == "example.com"
+conn.next_event()  # EndOfMessage of the first request
+conn.send_response_head(204, [])
+conn.send_end()
+conn.start_next_cycle()
+conn.receive_data(b"GET / HTTP/1.1\r\nHost: bad host\r\n\r\n")
+try:
+    conn.next_event()
+    raise AssertionError("an invalid Host passed")
+except Exception as exc:
+    assert getattr(exc, "status", None) == 400, exc
 print("PASS")

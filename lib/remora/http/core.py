@@ -20,7 +20,7 @@ our state ERROR.
 """
 
 from .events import NEED_DATA, PAUSED, ConnectionClosed, Data, EndOfMessage, Limits, Request
-from .events import LocalProtocolError, RemoteProtocolError, Response, field_tokens, scan_fields
+from .events import NO_FIELDS, LocalProtocolError, RemoteProtocolError, Response, field_tokens, scan_fields
 from .events import valid_host
 from .readers import Reader
 
@@ -62,6 +62,13 @@ _UNTIL_CLOSE = const(-2)
 _START_LINES = {}  # type: dict  # status: (reason, line)
 
 
+# The last Host value found valid, shared by every connection: clients of
+# one server send the same Host over and over, and checking it again each
+# request is wasted work (kept here, not per connection: no idle
+# connection's heap grows for it).
+_HOST_OK = [None]  # type: List[Optional[str]]
+
+
 def _start_line(status: int, reason: "Optional[str]") -> str:
     entry = _START_LINES.get(status)
     if entry is not None and (not reason or reason == entry[0]):
@@ -80,11 +87,13 @@ def _start_line(status: int, reason: "Optional[str]") -> str:
 class Connection:
     """One HTTP/1.1 connection seen from ``role`` (SERVER or CLIENT)."""
 
-    # The last Host value found valid: a keep-alive client repeats it, and
-    # checking it again each request is wasted work.
-    _host_ok = None  # type: Optional[str]
+    # What next_event makes of a request head: a class taking (method, target,
+    # version, headers) with those attributes.  A driver may subclass the
+    # Connection to build its own (the server makes its handlers' Request
+    # directly, not an event and then a copy).
+    request_type = Request  # type: Any
 
-    def __init__(self, role: int, limits: "Optional[Limits]" = None, request_type: "Any" = None) -> None:
+    def __init__(self, role: int, limits: "Optional[Limits]" = None) -> None:
         if role != SERVER and role != CLIENT:
             raise ValueError("role must be SERVER or CLIENT")
         self.our_role = role
@@ -95,10 +104,6 @@ class Connection:
         self.keep_alive = True
         self.switch = 0
         self._rb = Reader(limits or Limits())  # the limits live there
-        if request_type is not None:
-            # What next_event returns for a request head: a class taking
-            # (method, target, version, headers) with those attributes.
-            self._rb.request_type = request_type
         self._left = 0  # our body's framing: see _CHUNKED, _UNTIL_CLOSE
         self._method = None  # type: Optional[str]  # this cycle's request method
         self.their_http_version = None  # type: Optional[str]
@@ -149,11 +154,12 @@ class Connection:
                 if rb.pos >= len(rb.data) and not rb.eof:
                     return NEED_DATA  # nothing buffered: the common case between requests
                 if self.our_role == SERVER:
-                    event = rb.head(True)
+                    found = list(NO_FIELDS)  # this request's framing fields
+                    event = rb.head(self.request_type, found)
                     if event is not None:
-                        return self._on_request(event)
+                        return self._on_request(event, found)
                 else:
-                    event = rb.head(False)
+                    event = rb.head(None)
                     if event is not None:
                         from .client import on_response  # client code: loaded on first use
 
@@ -188,18 +194,18 @@ class Connection:
             raise RemoteProtocolError(str(exc))
         return event
 
-    def _on_request(self, event: "Any") -> "Any":
-        found = self._rb.found  # see events.scan_fields for the slots
+    def _on_request(self, event: "Any", found: "Any") -> "Any":
+        # found: the framing fields, slots as events.scan_fields returns them.
         cl, te, conn, hosts, host = found[0], found[1], found[2], found[3], found[6]
         http10 = event.version == "HTTP/1.0"
         # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
         # request with more than one, or with an invalid one.
         if hosts > 1 or (hosts == 0 and not http10):
             raise RemoteProtocolError("missing or repeated Host")
-        if host is not None and host != self._host_ok:
+        if host is not None and host != _HOST_OK[0]:
             if not valid_host(host):
                 raise RemoteProtocolError("invalid Host")
-            self._host_ok = host
+            _HOST_OK[0] = host
         # RFC 9112 §6.3 rule 7: a request without framing headers has no body.
         self._rb.frame(cl, te, http10, False)
         self.content_length = self._rb.left if cl is not None else None

@@ -12,7 +12,7 @@ find, one split into lines, a fixed number of C-level scans for forbidden
 bytes, then a short loop over the field lines.  No regex, no loop per byte.
 """
 
-from .events import NO_FIELDS, TCHAR, Data, EndOfMessage, RemoteProtocolError, Request, Response
+from .events import TCHAR, Data, EndOfMessage, RemoteProtocolError, Response
 from .events import decode_latin1, has_ctl, lines_have_ctl, parse_fields, parse_version
 
 try:
@@ -123,12 +123,6 @@ class Reader:
     not searched again from the start each time (h11's _receivebuffer idea).
     """
 
-    # The class a request head becomes: a driver may pass one of its own that
-    # takes the same arguments (the server builds its handlers' Request
-    # directly, not an event and then a copy).
-    request_type = Request  # type: Any
-    found = None  # type: Any  # the last request's framing fields: see events.scan_fields
-
     def __init__(self, limits: "Any") -> None:
         self.limits = limits
         self.data = b""
@@ -226,9 +220,13 @@ class Reader:
         self.advance(end + 4)
         return lines
 
-    def head(self, request: bool) -> "Any":
-        """A Request (or a Response, 1xx included) once its head is complete;
-        None while it is not."""
+    def head(self, request_type: "Any", found: "Any" = None) -> "Any":
+        """A request head made into ``request_type(method, target, version,
+        headers)`` (an events.Request, or the driver's own class), or with
+        request_type None a Response (1xx included); None while the head is
+        incomplete.  For a request, the fields that matter to framing are
+        noted in ``found`` (a list shaped as events.scan_fields returns)
+        while the fields are parsed: no second pass."""
         data = self.data
         pos = self.pos
         limits = self.limits
@@ -247,7 +245,7 @@ class Reader:
         line = lines[0]
         if len(line) > limits.max_request_line:
             raise _bad(_E_LINE_SIZE, 414)
-        if request:
+        if request_type is not None:
             # RFC 9112 §3: request-line = method SP request-target SP HTTP-version,
             # single spaces; the target holds no whitespace (§3.2).
             parts = line.split(b" ")
@@ -262,10 +260,7 @@ class Reader:
                 raise _bad(_E_TARGET)
             if target[0] != 47 and not _other_form(method, target):  # not "/..."
                 raise _bad(_E_TARGET)
-            # The framing fields are noted while the fields are parsed: the
-            # core reads them from self.found, with no second pass.
-            found = self.found = list(NO_FIELDS)
-            return self.request_type(
+            return request_type(
                 method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1, found)
             )
         # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];

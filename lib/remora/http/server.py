@@ -43,6 +43,11 @@ _OVERLOADED = (
 )
 
 
+class _Connection(core.Connection):
+    # The core builds our Request itself, not an event and then a copy.
+    request_type = Request
+
+
 # What a connection is waiting for, with the deadline the sweeper checks.
 IDLE = 0  # between requests: http_idle_ms, then a silent close
 HEAD = 1  # inside a request head: http_head_ms from its first byte, then 408
@@ -57,8 +62,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     bytes answer) without awaiting any other coroutine of ours: on
     MicroPython every nested coroutine is a heap object per request.
     """
-    # The core builds our Request itself (not an event, then a copy of it).
-    conn = core.Connection(core.SERVER, app.limits, Request)
+    conn = _Connection(core.SERVER, app.limits)
     # [what it waits for, deadline]: mutated in place, read by App._sweep;
     # one list per connection instead of a timer per read.
     watch = [IDLE, 0]
