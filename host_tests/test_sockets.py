@@ -144,6 +144,26 @@ def test_task_that_raises_is_logged_and_server_survives(faulty):
     assert echo_once(port) == b"still serving"
 
 
+def test_task_without_heap_gets_the_listeners_refusal(program):
+    # A connection whose task cannot start for lack of heap is sent the
+    # listener's refusal and closed in order (what it sent is read first, so
+    # the close does not reset the refusal away), and accepting goes on.
+    prog = program(SCENARIOS, "no_heap_for_task", free_port())
+    port = prog.ready()
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"a request the server cannot take")
+            time.sleep(0.05)
+            got = b""
+            while True:
+                data = s.recv(100)
+                if not data:
+                    break
+                got += data
+            assert got == b"NO HEAP\n", got
+    assert prog.returncode is None, prog.output()
+
+
 def test_peer_reset_mid_write(faulty):
     prog, port = faulty
     s = socket.create_connection(("127.0.0.1", port), timeout=5)

@@ -300,7 +300,24 @@ async def faulty_server(args):
         s.event(serve, mode=remora.COSOCKET)
 
 
+async def no_heap_for_task(args):
+    # Every connection's task fails to start as if the heap were full: the
+    # listener's refusal goes out instead of a bare close.
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+    listener.refusal = b"NO HEAP\n"
+
+    def starts_without_heap(sock):
+        raise MemoryError("no heap for the task, on purpose")
+
+    print("READY", port)
+    while True:
+        s = await listener.accept()
+        s.event(starts_without_heap, mode=remora.COSOCKET)
+
+
 SCENARIOS = {
+    "no_heap_for_task": no_heap_for_task,
     "connect_errors": connect_errors,
     "connect_timeout": connect_timeout,
     "unconnected": unconnected,

@@ -79,7 +79,15 @@ async def _guard(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) 
     # Every bound task runs inside this guard: a task that raises must not
     # take the dispatcher (or anything else) down with it.
     try:
-        await fn(sock, *args)
+        try:
+            coro = fn(sock, *args)
+        except MemoryError:
+            # The task could not even begin: its client is refused as the
+            # listener says (nothing was sent yet), then closed below.
+            if sock is not None:
+                sock._refuse_for_memory()
+            raise
+        await coro
     except (Shutdown, Closed):
         pass  # the server stops, or the peer went away: both are normal ends
     except SocketError as exc:

@@ -86,6 +86,9 @@ class Socket:
     _more = False  # the last read filled the buffer
     _listener = None  # type: Any  # the listener that accepted us (its cap)
     _cap = 0  # listeners: most accepted sockets open at once
+    # Listeners: what an accepted connection is sent when its task finds no
+    # heap to start (an HTTP server's 503), instead of a bare close.
+    refusal = None  # type: Optional[bytes]
     _accepted = 0
     peer = None  # type: Any
 
@@ -175,9 +178,30 @@ class Socket:
     def _out_of_memory(self) -> None:
         # No memory for this connection's task: drop the connection, never the
         # caller (typically an accept loop that must keep accepting).
+        self._refuse_for_memory()
         self._abort(Closed("out of memory"))
         port.collect()
         print("remora: out of memory starting a task; connection closed")
+
+    def _refuse_for_memory(self) -> None:
+        # Best effort, allocating nothing: the listener's refusal, if any;
+        # then what the client already sent is read and dropped (into the
+        # shared read buffer), so that the close does not reset the
+        # connection and destroy the refusal before it is read (RFC 9112 §9.6).
+        listener = self._listener
+        raw = self._s
+        if listener is None or listener.refusal is None or raw is None:
+            return
+        try:
+            raw.send(listener.refusal)
+            buf = _rbuf[0]
+            if buf is None:  # made by the first read; a server has read before
+                buf = _rbuf[0] = memoryview(bytearray(profile.get("recv_size")))
+            for _ in range(8):
+                if not port.recv_into(raw, buf, len(buf)):
+                    break
+        except (OSError, MemoryError):
+            pass
 
     # -- reading -------------------------------------------------------------
 

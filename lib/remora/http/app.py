@@ -245,6 +245,7 @@ class App:
 
         # Room above the cap for answering 503 to the connections beyond it.
         listener = net.bind(port_number, host, None, self.max_connections + 8)
+        listener.refusal = server.OVERLOADED  # a connection with no heap for its task
         self._listener = listener
         dispatcher.spawn(self._sweep())
         self.keep_reserve()  # after every import: the heap is as full as it will be

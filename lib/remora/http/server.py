@@ -33,7 +33,7 @@ _CONTINUE = events.Response(100, [])
 # The answer to a request that did not fit in the heap, whole and constant
 # (it stays in flash on a board): sending it allocates nothing when nothing
 # can be allocated.  No Date: RFC 9110 §6.6.1 makes it optional for 5xx.
-_OVERLOADED = (
+OVERLOADED = (
     b"HTTP/1.1 503 Service Unavailable\r\n"
     b"content-type: text/plain; charset=utf-8\r\n"
     b"retry-after: 1\r\n"  # RFC 9110 §10.2.3: overload passes
@@ -62,7 +62,6 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     bytes answer) without awaiting any other coroutine of ours: on
     MicroPython every nested coroutine is a heap object per request.
     """
-    conn = _Connection(core.SERVER, app.limits)
     # [what it waits for, deadline]: mutated in place, read by App._sweep;
     # one list per connection instead of a timer per read.
     watch = [IDLE, 0]
@@ -71,7 +70,9 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     wrote = False
     app.connections += 1  # allocates nothing: the finally below always undoes it
     try:
-        app.live[id(sock)] = (sock, watch)  # may run out of heap: then 503, and undone
+        # Both may run out of heap: then 503, and undone.
+        conn = _Connection(core.SERVER, app.limits)
+        app.live[id(sock)] = (sock, watch)
         while True:
             wrote = False
             _wait(watch, IDLE, app.idle_ms)
@@ -115,7 +116,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 return
             conn.start_next_cycle()
     except ProtocolError as exc:
-        await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
+        await _send_error(sock, watch, exc.status, str(exc) if app.dev else "")
     except MemoryError:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
@@ -124,14 +125,14 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         port.collect()
         if not wrote:
             try:
-                sock._send_some(_OVERLOADED)
+                sock._send_some(OVERLOADED)
                 _wait(watch, BODY, 1000)
                 await _drain(sock)
             except (SocketError, MemoryError):
                 pass
     except Timeout:
         if watch[0] != IDLE:
-            await _send_error(sock, conn, watch, 408, "")
+            await _send_error(sock, watch, 408, "")
     except SocketError:
         pass  # the peer went away
     except Exception as exc:
@@ -139,7 +140,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         # client gets a 500 rather than a silent close when nothing was sent.
         dispatcher.log_exception(exc, "connection failed")
         if not wrote:
-            await _send_error(sock, conn, watch, 500, "")
+            await _send_error(sock, watch, 500, "")
     finally:
         app.connections -= 1
         app.live.pop(id(sock), None)
@@ -297,7 +298,7 @@ def _error_message(status: int, detail: str = "") -> bytes:
     return head.encode() + body
 
 
-async def _send_error(sock: "Any", conn: "Any", watch: "Any", status: int, detail: str) -> None:
+async def _send_error(sock: "Any", watch: "Any", status: int, detail: str) -> None:
     """Answer a request we cannot serve, then the connection ends."""
     try:
         # Written raw: the core is in ERROR state after a protocol error.
@@ -344,7 +345,7 @@ def refuse(sock: "Any", status: int = 503) -> None:
     try:
         # Best effort: a fresh socket's buffer is empty.  A 503 is the
         # constant, so a flood costs no heap per refusal.
-        sock._s.send(_OVERLOADED if status == 503 else _error_message(status))
+        sock._s.send(OVERLOADED if status == 503 else _error_message(status))
     except (OSError, MemoryError):
         pass
     if _lingering[0] < _MAX_LINGERING:
