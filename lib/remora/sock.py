@@ -341,8 +341,7 @@ class Socket:
         if self._mode == COSOCKET:
             if self._closing or self._state == CLOSED:
                 raise self._error or Closed()
-            wq = self._wq
-            if wq is None or (not wq.line and not wq.queued and not wq.flushing):
+            if self._nothing_queued():
                 # Nothing queued and nobody waiting: send straight away (the
                 # common case; no queue bookkeeping at all).
                 size = len(data)
@@ -363,6 +362,16 @@ class Socket:
             return self._queue().write_from_thread(data)
         self._send_all(data)
         return True
+
+    def _nothing_queued(self) -> bool:
+        wq = self._wq
+        return wq is None or (not wq.line and not wq.queued and not wq.flushing)
+
+    def _send_unqueued(self, data: "ReadableBuffer") -> bool:
+        """Send data now, without a coroutine or any allocation, unless
+        earlier writes wait in the queue (it would overtake them); True when
+        all of it went.  For an answer that must go out even with no heap."""
+        return self._nothing_queued() and self._send_some(data) == len(data)
 
     def _send_some(self, data: "ReadableBuffer") -> int:
         """One non-blocking send: the bytes taken (0 when the buffer is full)."""

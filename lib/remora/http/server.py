@@ -125,9 +125,9 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         port.collect()
         if not wrote:
             try:
-                sock._send_some(OVERLOADED)
-                _wait(watch, BODY, 1000)
-                await _drain(sock)
+                if sock._send_unqueued(OVERLOADED):
+                    _wait(watch, BODY, 1000)
+                    await _drain(sock)
             except (SocketError, MemoryError):
                 pass
     except Timeout:
