@@ -16,7 +16,7 @@ PROFILE = {
     # HTTP server
     "http_idle_ms": 30000,  # keep-alive connection waiting for its next request
     "http_head_ms": 10000,  # first byte to end of a request head (slowloris)
-    "http_body_ms": 10000,  # longest pause inside a request body
+    "http_body_ms": 10000,  # first wait for a request body to its end (slow POST)
     "http_max_request_line": 8190,  # longer: 414
     "http_max_header_bytes": 8192,  # larger head: 431
     "http_max_headers": 64,  # more fields: 431

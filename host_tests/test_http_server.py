@@ -364,6 +364,38 @@ def test_slowloris_is_dropped_and_others_are_served(server):
     alive(server)
 
 
+def test_body_that_drips_in_is_cut_off(server):
+    # A slow POST: each pause is short, but a body has http_body_ms from the
+    # first wait for it (1.5 s in this profile) to arrive whole: 408.
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        start = time.monotonic()
+        got = b""
+        for _ in range(100):  # a byte every 0.2 s: 20 s for the whole body
+            try:
+                s.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.2)
+            s.settimeout(0.01)
+            try:
+                got += s.recv(4096)
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+            s.settimeout(10)
+            if got:
+                break
+        elapsed = time.monotonic() - start
+        assert status_of(got) == 408, got
+        assert elapsed < 5, elapsed
+    finally:
+        s.close()
+    alive(server)
+
+
 def test_idle_keep_alive_connection_is_closed(server):
     s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     try:

@@ -42,7 +42,7 @@ class Request:
         self.target = target
         self.version = version
         authority = None
-        if target[:1] != "/" and "://" in target:
+        if not target.startswith("/") and "://" in target:
             # RFC 9112 §3.2.2: absolute-form.  Its authority replaces Host,
             # and what follows it is the path and query.
             rest = target[target.find("://") + 3 :]

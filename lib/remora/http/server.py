@@ -12,7 +12,8 @@ Timeouts (board profile, milliseconds):
   closed silently when it runs out.
 - ``http_head_ms``: from the first byte of a request to the end of its head;
   a client that trickles headers (slowloris) gets 408 and is closed.
-- ``http_body_ms``: the longest pause between two pieces of a body.
+- ``http_body_ms``: from the first wait for a body to its end (a body
+  that drips in, a slow POST, would otherwise hold a slot for hours); 408.
 """
 
 from .. import dispatcher, port
@@ -51,7 +52,7 @@ class _Connection(core.Connection):
 # What a connection is waiting for, with the deadline the sweeper checks.
 IDLE = 0  # between requests: http_idle_ms, then a silent close
 HEAD = 1  # inside a request head: http_head_ms from its first byte, then 408
-BODY = 2  # inside a body: http_body_ms per pause, then 408
+BODY = 2  # inside a body: http_body_ms from its first wait, then 408
 BUSY = 3  # handling or answering: no deadline
 
 
@@ -77,8 +78,17 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             wrote = False
             _wait(watch, IDLE, app.idle_ms)
             event = conn.next_event()
-            if event is NEED_DATA:
-                event = await _next_event(sock, conn, app, watch)
+            while event is NEED_DATA:
+                # The head, read here rather than in _next_event: one
+                # coroutine fewer per request.
+                data = await sock.read()
+                conn.receive_data(data or b"")
+                event = conn.next_event()
+                if event is NEED_DATA and watch[0] == IDLE:
+                    # The head's time runs from its first byte: from this
+                    # read.  (A head that came whole never needs it.)
+                    _wait(watch, HEAD, app.head_ms)
+            data = None
             if type(event) is not Request:
                 return  # ConnectionClosed: the client is done
             req = event
@@ -109,7 +119,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 wrote = True
                 await _send_stream(sock, conn, req, resp, body)
             req = resp = body = piece = None  # type: ignore[assignment]
-            app.keep_reserve()
+            if app._reserve is None:
+                app.keep_reserve()
             if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
             if app.draining:
@@ -156,14 +167,12 @@ async def _next_event(sock: "Any", conn: "Any", app: "Any", watch: "Any") -> "An
     event = NEED_DATA
     while event is NEED_DATA:
         if watch[0] == BUSY:
-            _wait(watch, BODY, app.body_ms)  # each pause in a body has its limit
+            # The body's time runs from the first wait for it: a body that
+            # drips in (a slow POST) is cut off, whatever its pauses.
+            _wait(watch, BODY, app.body_ms)
         data = await sock.read()
         conn.receive_data(data or b"")
         event = conn.next_event()
-        if event is NEED_DATA and watch[0] == IDLE:
-            # The head's time runs from its first byte: from this read.  (A
-            # head that came whole in one read never needs the deadline.)
-            _wait(watch, HEAD, app.head_ms)
     return event
 
 
