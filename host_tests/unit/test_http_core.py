@@ -312,6 +312,14 @@ drain(conn)
 conn.send_response_head(403, [("content-length", "0")])
 assert conn.our_state == core.SEND_BODY and conn.their_state == core.DONE
 
+# -- the fields that matter to framing: one scan, a list only when one is there --------
+from remora.http.events import NO_FIELDS, scan_fields
+
+assert scan_fields([("content-type", "text/plain"), ("x-a", "1")]) is NO_FIELDS
+found = scan_fields([("Content-Length", "5"), ("content-length", "5"), ("Host", "a"), ("date", "d")])
+assert found[0] == "5,5" and found[3] == 1 and found[6] == "a" and found[7] == "d", found
+assert NO_FIELDS == (None, None, None, 0, None, False, None, None)  # never modified
+
 # -- the server's fast path: length and date given to send_response_head -----------
 conn = serve(GET)
 drain(conn)
@@ -320,6 +328,12 @@ assert head == (b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length:
                 b"date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"), head
 assert conn.send_data(b"hello") == b"hello" and conn.send_end() == b""
 raises(LocalProtocolError, conn.send_data, b"!")  # done: nothing more
+conn = serve(GET)
+drain(conn)
+# The application's own Date wins over the clock's (and is not sent twice).
+head = conn.send_response_head(200, [("Date", "Mon, 07 Nov 1994 08:49:37 GMT")], None, 0, "clock")
+assert head == (b"HTTP/1.1 200 OK\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\n"
+                b"content-length: 0\r\n\r\n"), head
 conn = serve(GET)
 drain(conn)
 # A Content-Length among the headers wins over length (and is not sent twice).
