@@ -156,7 +156,12 @@ def test_task_without_heap_gets_the_listeners_refusal(program):
             time.sleep(0.05)
             got = b""
             while True:
-                data = s.recv(100)
+                try:
+                    data = s.recv(100)
+                except ConnectionResetError:
+                    # Only if more of the request arrived after the drain;
+                    # what was sent before the reset is still read first.
+                    break
                 if not data:
                     break
                 got += data
