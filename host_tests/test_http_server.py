@@ -333,16 +333,19 @@ def test_responses_carry_a_date(server):
     assert b"\r\ndate: " in out.lower(), out
 
 
-def test_slowloris_is_dropped_and_others_are_served(server):
-    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+def drip(port, first, pieces, between=None):
+    """Send first, then the pieces 0.2 s apart, until the server answers or
+    closes: (what it answered, seconds from the first send)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
-        s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+        s.sendall(first)
         start = time.monotonic()
         got = b""
-        for i in range(30):  # one header line every 0.2 s: never finishes
-            alive(server)
+        for piece in pieces:
+            if between is not None:
+                between()
             try:
-                s.sendall(b"X-Slow-%d: y\r\n" % i)
+                s.sendall(piece)
             except OSError:
                 break
             time.sleep(0.2)
@@ -356,43 +359,27 @@ def test_slowloris_is_dropped_and_others_are_served(server):
             s.settimeout(10)
             if got:
                 break
-        elapsed = time.monotonic() - start
-        assert status_of(got) == 408, got
-        assert elapsed < 5, elapsed  # dropped at the head timeout (1.5 s in this profile)
+        return got, time.monotonic() - start
     finally:
         s.close()
+
+
+def test_slowloris_is_dropped_and_others_are_served(server):
+    # One header line every 0.2 s: the head never finishes.
+    lines = (b"X-Slow-%d: y\r\n" % i for i in range(30))
+    got, elapsed = drip(server.port, b"GET /hello HTTP/1.1\r\nHost: x\r\n", lines, lambda: alive(server))
+    assert status_of(got) == 408, got
+    assert elapsed < 5, elapsed  # dropped at the head timeout (1.5 s in this profile)
     alive(server)
 
 
 def test_body_that_drips_in_is_cut_off(server):
     # A slow POST: each pause is short, but a body has http_body_ms from the
     # first wait for it (1.5 s in this profile) to arrive whole: 408.
-    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    try:
-        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
-        start = time.monotonic()
-        got = b""
-        for _ in range(100):  # a byte every 0.2 s: 20 s for the whole body
-            try:
-                s.sendall(b"x")
-            except OSError:
-                break
-            time.sleep(0.2)
-            s.settimeout(0.01)
-            try:
-                got += s.recv(4096)
-            except socket.timeout:
-                pass
-            except OSError:
-                break
-            s.settimeout(10)
-            if got:
-                break
-        elapsed = time.monotonic() - start
-        assert status_of(got) == 408, got
-        assert elapsed < 5, elapsed
-    finally:
-        s.close()
+    head = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+    got, elapsed = drip(server.port, head, [b"x"] * 100)  # 20 s for the whole body
+    assert status_of(got) == 408, got
+    assert elapsed < 5, elapsed
     alive(server)
 
 

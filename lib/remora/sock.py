@@ -184,10 +184,11 @@ class Socket:
         print("remora: out of memory starting a task; connection closed")
 
     def _refuse_for_memory(self) -> None:
-        # Best effort, allocating nothing: the listener's refusal, if any;
-        # then what the client already sent is read and dropped (into the
-        # shared read buffer), so that the close does not reset the
-        # connection and destroy the refusal before it is read (RFC 9112 §9.6).
+        # Best effort, and with no allocation once a first read has made the
+        # shared read buffer: the listener's refusal, if any; then what the
+        # client already sent is read into that buffer and dropped, so that
+        # the close does not reset the connection and destroy the refusal
+        # before it is read (RFC 9112 §9.6).
         listener = self._listener
         raw = self._s
         if listener is None or listener.refusal is None or raw is None:

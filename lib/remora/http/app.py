@@ -266,12 +266,11 @@ class App:
                     conn.event(server.serve_connection, self, mode=sock.COSOCKET)
                 except MemoryError:
                     # This connection did not fit; the accept loop must go on.
-                    # The client still learns why: refuse sends a constant 503.
+                    # The client still learns why: the listener's refusal (the
+                    # constant 503) goes out the way that needs no heap.
                     port.collect()
-                    try:
-                        server.refuse(conn, 503)
-                    except MemoryError:
-                        conn.close()
+                    conn._refuse_for_memory()
+                    conn.close()
         except Shutdown:
             return
         finally:

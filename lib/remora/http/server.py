@@ -119,8 +119,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 wrote = True
                 await _send_stream(sock, conn, req, resp, body)
             req = resp = body = piece = None  # type: ignore[assignment]
-            if app._reserve is None:
-                app.keep_reserve()
+            app.keep_reserve()
             if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
             if app.draining:
