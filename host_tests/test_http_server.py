@@ -307,6 +307,9 @@ def test_unusual_but_valid_requests(server):
     for method in (b"FOO", b"get"):
         out = raw_exchange(port, method + b" /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         assert status_of(out) == 501, out
+    # RFC 9110 §9.3.6: CONNECT asks for a tunnel, which no route here opens.
+    out = raw_exchange(port, b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nConnection: close\r\n\r\n")
+    assert status_of(out) == 501, out
     # RFC 9110 §8.6: a list of equal Content-Length values is one length.
     out = raw_exchange(port, b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n"
                              b"Connection: close\r\n\r\nhello")

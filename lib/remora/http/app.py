@@ -184,9 +184,10 @@ class App:
                 if resp is not None:
                     return resp
         method = req.method
-        if method not in _METHODS:
+        if method not in _METHODS or method == "CONNECT":
             # RFC 9110 §9.1: a method outside the standard ones that no
-            # route here matched is 501.
+            # route here matched is 501; so is CONNECT (§9.3.6: a tunnel,
+            # which only a route that names CONNECT would open).
             return Response.text("501 Not Implemented\n", 501)
         if req.target == "*":
             # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
