@@ -217,7 +217,10 @@ class Socket:
             return self._read_in_task(timeout_ms)
         return self._read_blocking(timeout_ms)
 
-    async def _read_in_task(self, timeout_ms: "Optional[int]") -> "Optional[bytes]":
+    async def _read_in_task(self, timeout_ms: "Optional[int]", drop: bool = False) -> "Any":
+        # drop=True: what came stays in the shared buffer and only its size
+        # is returned, so that draining a client allocates nothing (the heap
+        # may be what failed).
         if self._mode == COSOCKET and self._task is not None and not self.owner():
             raise WrongMode("only the owner task reads a cosocket")
         if self._state == UNCONNECTED:
@@ -261,6 +264,8 @@ class Socket:
             self._more = n == size
             if not n and not self._udp:
                 return None
+            if drop:
+                return n
             return bytes(buf[:n])
 
     def _read_blocking(self, timeout_ms: "Optional[int]") -> "Optional[bytes]":

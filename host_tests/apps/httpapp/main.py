@@ -26,6 +26,20 @@ def fill_heap():
     return chain
 
 
+def fragment_heap():
+    """Two chains of 480-byte blocks that take all the heap, laid out in
+    turn; the second is dropped, so the heap is left in holes of about half
+    a KB: small allocations still fit, a 1 KB read or a body does not."""
+    kept = dropped = None
+    try:
+        while True:
+            kept = (kept, bytearray(480))
+            dropped = (dropped, bytearray(480))
+    except MemoryError:
+        pass
+    return kept
+
+
 def build(root, pages, dev):
     app = App(root, dev)
     users = Users({"alice": "wonderland", "bob": "builder"})
@@ -88,6 +102,36 @@ def build(root, pages, dev):
         if remora.RUNTIME == "micropython":
             req.hog = fill_heap()
         raise MemoryError("heap exhausted on purpose")
+
+    @app.route("/starve")
+    async def starve(req):
+        # From 0.2 s on (this connection is gone by then, and its blocks
+        # with it), for ms milliseconds, no block the size of a read or a
+        # body is to be had: on MicroPython the heap is cut into small holes
+        # (the body reserve given up first); CPython has no fixed heap, so
+        # there body buffers fail instead.
+        ms = int(req.args.get("ms", "1000"))
+
+        def no_buffer(size):
+            raise MemoryError("no block for a body, on purpose")
+
+        async def starve_for_a_while():
+            await remora.sleep_ms(200)
+            held = None
+            if remora.RUNTIME == "micropython":
+                app._reserve = None
+                held = fragment_heap()
+            else:
+                app.body_buffer = no_buffer
+            await remora.sleep_ms(ms)
+            held = None  # noqa: F841
+            if "body_buffer" in app.__dict__:
+                del app.body_buffer
+
+        from remora import dispatcher
+
+        dispatcher.spawn(starve_for_a_while())
+        return "starving\n"
 
     @app.route("/streamfail")
     async def streamfail(req):

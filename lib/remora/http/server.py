@@ -110,15 +110,21 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             body = resp.body
             if isinstance(body, str):
                 body = body.encode()
+            # ``wrote`` turns True once a write has begun, not before: up to
+            # then a MemoryError (building the head, or the write's own
+            # coroutine) leaves the wire clean for a 503.
             if isinstance(body, (bytes, bytearray, memoryview)):
                 for piece in _bytes_response(conn, req, resp, body):
                     if piece:
+                        writing = sock.write(piece)
                         wrote = True
-                        await sock.write(piece)
+                        await writing
             else:
+                writing = sock.write(_stream_head(conn, resp))
                 wrote = True
-                await _send_stream(sock, conn, req, resp, body)
-            req = resp = body = piece = None  # type: ignore[assignment]
+                await writing
+                await _send_stream(sock, conn, req, body)
+            req = resp = body = piece = writing = None  # type: ignore[assignment]
             app.keep_reserve()
             if conn.our_state != core.DONE or conn.their_state != core.DONE:
                 return  # must close (Connection: close, HTTP/1.0, unread body)
@@ -131,7 +137,9 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
         # Sent without a coroutine or a formatted message: either could be
-        # the allocation that fails again.
+        # the allocation that fails again.  What this request holds (its
+        # buffered bytes, a part-read body) is let go first.
+        conn = event = req = resp = body = data = writing = None  # type: ignore[assignment]
         port.collect()
         if not wrote:
             try:
@@ -251,13 +259,16 @@ def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") 
     return head, data, end
 
 
-async def _send_stream(sock: "Any", conn: "Any", req: "Request", resp: "Response", body: "Any") -> None:
+def _stream_head(conn: "Any", resp: "Response") -> bytes:
     # A stream: Content-Length when its size is known, else chunked (the
     # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
     status = resp.status
     length = None if status < 200 or status == 204 or status == 304 else resp.length
-    head = conn.send_response_head(status, resp.headers, None, length, httpdate.now() or None)
-    await sock.write(head)
+    return conn.send_response_head(status, resp.headers, None, length, httpdate.now() or None)
+
+
+async def _send_stream(sock: "Any", conn: "Any", req: "Request", body: "Any") -> None:
+    """The body of a stream whose head (_stream_head) went out."""
     if req.method == "HEAD":
         _close_stream(body)
         conn.send_end()
@@ -328,12 +339,14 @@ async def _drain(sock: "Any") -> None:
     budget = 65536
     while budget > 0:
         try:
-            data = await sock.read(100)  # a client quiet for 0.1 s is done
+            # A client quiet for 0.1 s is done.  Dropped in the shared read
+            # buffer: no heap, which may be what ran out.
+            size = await sock._read_in_task(100, True)
         except Timeout:
             return
-        if not data:
+        if not size:
             return
-        budget -= len(data)
+        budget -= size
 
 
 # Refused connections that may linger to read their request (see refuse):

@@ -174,6 +174,13 @@ def accepts_gzip(header: "Optional[str]") -> bool:
     return star
 
 
+def _read_now(path: str, start: int, count: int) -> bytes:
+    with open(path, "rb") as f:
+        if start:
+            f.seek(start)
+        return f.read(count)
+
+
 def _read(path: str, start: int, count: int, chunk: int) -> "Iterator[bytes]":
     # Opened on the first next(), closed at the end, on an error, and when
     # the consumer stops early (close() raises GeneratorExit in here).
@@ -312,8 +319,14 @@ class StaticFiles:
             resp.set_header("accept-ranges", "bytes")  # RFC 9110 §14.3
         resp.length = last - first + 1
         if request.method == "GET" and resp.length > 0:
-            resp.body = _read(full + (".gz" if use_gz else ""), first, resp.length,
-                              self.chunk_size)
+            path = full + (".gz" if use_gz else "")
+            if resp.length <= self.chunk_size:
+                # Read now, before the head goes out: a file this small is
+                # sent whole, or (short of heap) refused with a 503, never
+                # cut off after its head.
+                resp.body = _read_now(path, first, resp.length)
+            else:
+                resp.body = _read(path, first, resp.length, self.chunk_size)
         return resp
 
     @staticmethod
