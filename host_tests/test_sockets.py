@@ -144,11 +144,13 @@ def test_task_that_raises_is_logged_and_server_survives(faulty):
     assert echo_once(port) == b"still serving"
 
 
-def test_task_without_heap_gets_the_listeners_refusal(program):
-    # A connection whose task cannot start for lack of heap is sent the
-    # listener's refusal and closed in order (what it sent is read first, so
-    # the close does not reset the refusal away), and accepting goes on.
-    prog = program(SCENARIOS, "no_heap_for_task", free_port())
+@pytest.mark.parametrize("scenario", ["no_heap_for_task", "no_heap_for_socket"])
+def test_connection_without_heap_gets_the_listeners_refusal(program, scenario):
+    # A connection whose task (or even whose Socket object) cannot be made
+    # for lack of heap is sent the listener's refusal and closed in order
+    # (what it sent is read first, so the close does not reset the refusal
+    # away), and accepting goes on.
+    prog = program(SCENARIOS, scenario, free_port())
     port = prog.ready()
     for _ in range(3):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:

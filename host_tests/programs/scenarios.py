@@ -316,8 +316,27 @@ async def no_heap_for_task(args):
         s.event(starts_without_heap, mode=remora.COSOCKET)
 
 
+async def no_heap_for_socket(args):
+    # Not even the Socket object of an accepted connection can be made, as
+    # if the heap were full: the listener's refusal still goes out, and
+    # accepting goes on.
+    from remora import net
+
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+    listener.refusal = b"NO HEAP\n"
+
+    def no_socket(*args):
+        raise MemoryError("no heap for the socket, on purpose")
+
+    net.Socket = no_socket
+    print("READY", port)
+    await listener.accept()  # never returns: every connection is refused
+
+
 SCENARIOS = {
     "no_heap_for_task": no_heap_for_task,
+    "no_heap_for_socket": no_heap_for_socket,
     "connect_errors": connect_errors,
     "connect_timeout": connect_timeout,
     "unconnected": unconnected,

@@ -75,12 +75,15 @@ def getsock() -> "Any":
     return _bound.get(task)
 
 
-async def _guard(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
+async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", args: tuple) -> None:
     # Every bound task runs inside this guard: a task that raises must not
     # take the dispatcher (or anything else) down with it.
     try:
         try:
-            coro = fn(sock, *args)
+            # spawn() hands over its coroutine, already made: once this task
+            # runs, that coroutine runs too (its finally blocks included),
+            # with no allocation in between that could fail.
+            coro = args[0] if fn is None else fn(sock, *args)
         except MemoryError:
             # The task could not even begin: its client is refused as the
             # listener says (nothing was sent yet), then closed below.
@@ -132,11 +135,7 @@ def unbind(sock: "Any") -> None:
 
 def spawn(coro: "Any") -> "Any":
     """Start a task that owns no socket, logging anything it raises."""
-    return port.create_task(_guard(None, _await, (coro,)))
-
-
-async def _await(_sock: "Any", coro: "Any") -> None:
-    await coro
+    return port.create_task(_guard(None, None, (coro,)))
 
 
 call_soon_threadsafe = port.call_soon_threadsafe

@@ -10,7 +10,7 @@ import socket
 
 from . import dispatcher, port, profile
 from .errors import CannotConnect, CannotResolve, Timeout, WrongMode
-from .sock import CLOSED, CONNECTED, CONNECTING, COSOCKET, LISTENING, UNCONNECTED, Socket
+from .sock import CLOSED, CONNECTED, CONNECTING, COSOCKET, LISTENING, UNCONNECTED, Socket, refuse_raw
 
 try:
     from typing import Any, Awaitable, Callable, Optional
@@ -206,6 +206,9 @@ async def _accept_one(listener: Socket, deadline: "Optional[int]") -> "Optional[
         sock = Socket(conn, CONNECTED)
         sock.peer = peer
     except MemoryError:
+        # No heap even for the Socket: the client gets the listener's
+        # refusal (an HTTP server's 503), sent with no allocation.
+        refuse_raw(conn, listener.refusal)
         conn.close()
         raise
     sock._listener = listener

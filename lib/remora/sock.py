@@ -55,6 +55,28 @@ _ECONNRESET = 104
 _rbuf = [None]  # type: List[Any]
 
 
+def refuse_raw(raw: "Any", refusal: "Optional[bytes]") -> None:
+    """Send a listener's refusal on a raw connected socket we will not serve.
+
+    Best effort, and with no allocation once a first read has made the
+    shared read buffer: then what the client already sent is read into that
+    buffer and dropped, so that the close that follows does not reset the
+    connection and destroy the refusal before it is read (RFC 9112 §9.6).
+    """
+    if refusal is None:
+        return
+    try:
+        raw.send(refusal)
+        buf = _rbuf[0]
+        if buf is None:  # made by the first read; a server has read before
+            buf = _rbuf[0] = memoryview(bytearray(profile.get("recv_size")))
+        for _ in range(8):
+            if not port.recv_into(raw, buf, len(buf)):
+                break
+    except (OSError, MemoryError):
+        pass
+
+
 def _remaining(deadline: "Optional[int]") -> "Optional[int]":
     if deadline is None:
         return None
@@ -184,25 +206,9 @@ class Socket:
         print("remora: out of memory starting a task; connection closed")
 
     def _refuse_for_memory(self) -> None:
-        # Best effort, and with no allocation once a first read has made the
-        # shared read buffer: the listener's refusal, if any; then what the
-        # client already sent is read into that buffer and dropped, so that
-        # the close does not reset the connection and destroy the refusal
-        # before it is read (RFC 9112 §9.6).
         listener = self._listener
-        raw = self._s
-        if listener is None or listener.refusal is None or raw is None:
-            return
-        try:
-            raw.send(listener.refusal)
-            buf = _rbuf[0]
-            if buf is None:  # made by the first read; a server has read before
-                buf = _rbuf[0] = memoryview(bytearray(profile.get("recv_size")))
-            for _ in range(8):
-                if not port.recv_into(raw, buf, len(buf)):
-                    break
-        except (OSError, MemoryError):
-            pass
+        if listener is not None and self._s is not None:
+            refuse_raw(self._s, listener.refusal)
 
     # -- reading -------------------------------------------------------------
 

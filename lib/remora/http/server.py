@@ -387,10 +387,10 @@ async def _linger(sock: "Any") -> None:
             left = port.ticks_diff(deadline, port.ticks_ms())
             if left <= 0:
                 break
-            data = await sock.read(left)
-            if not data:
+            size = await sock._read_in_task(left, True)  # dropped: no heap
+            if not size:
                 break
-            budget -= len(data)
+            budget -= size
     except Exception:  # Timeout, a reset, shutdown: done either way
         pass
     finally:
