@@ -379,11 +379,16 @@ class Socket:
         wq = self._wq
         return wq is None or (not wq.line and not wq.queued and not wq.flushing)
 
+    def _send_now(self, data: "ReadableBuffer") -> int:
+        """Send what the socket takes at once, without a coroutine or any
+        allocation, unless earlier writes wait in the queue (it would
+        overtake them): the bytes taken.  The caller writes the rest."""
+        return self._send_some(data) if self._nothing_queued() else 0
+
     def _send_unqueued(self, data: "ReadableBuffer") -> bool:
-        """Send data now, without a coroutine or any allocation, unless
-        earlier writes wait in the queue (it would overtake them); True when
-        all of it went.  For an answer that must go out even with no heap."""
-        return self._nothing_queued() and self._send_some(data) == len(data)
+        """_send_now, True when all of data went: for an answer that must
+        go out even with no heap."""
+        return self._send_now(data) == len(data)
 
     def _send_some(self, data: "ReadableBuffer") -> int:
         """One non-blocking send: the bytes taken (0 when the buffer is full)."""

@@ -116,9 +116,15 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             if isinstance(body, (bytes, bytearray, memoryview)):
                 for piece in _bytes_response(conn, req, resp, body):
                     if piece:
-                        writing = sock.write(piece)
-                        wrote = True
-                        await writing
+                        # What the socket takes at once goes with no
+                        # coroutine (no heap): usually all of it.
+                        sent = sock._send_now(piece)
+                        if sent:
+                            wrote = True
+                        if sent < len(piece):
+                            writing = sock.write(memoryview(piece)[sent:] if sent else piece)
+                            wrote = True
+                            await writing
             else:
                 writing = sock.write(_stream_head(conn, resp))
                 wrote = True
