@@ -67,6 +67,15 @@ def refuse_raw(raw: "Any", refusal: "Optional[bytes]") -> None:
         return
     try:
         raw.send(refusal)
+    except (OSError, MemoryError):
+        return
+    drain_raw(raw)
+
+
+def drain_raw(raw: "Any") -> None:
+    """Read what has come on a raw socket into the shared buffer and drop
+    it (a few buffers' worth at most), before a close that must not reset."""
+    try:
         buf = _rbuf[0]
         if buf is None:  # made by the first read; a server has read before
             buf = _rbuf[0] = memoryview(bytearray(profile.get("recv_size")))

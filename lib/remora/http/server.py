@@ -367,7 +367,8 @@ def refuse(sock: "Any", status: int = 503) -> None:
     Closing with the client's request unread makes the kernel send a reset,
     which can destroy the answer before the client reads it; so up to
     _MAX_LINGERING refused connections read and drop their request for a
-    moment before they close (RFC 9112 §9.6), the rest close at once.
+    moment before they close (RFC 9112 §9.6); the rest drop what has come
+    so far, then close.
     """
     try:
         # Best effort: a fresh socket's buffer is empty.  A 503 is the
@@ -382,6 +383,9 @@ def refuse(sock: "Any", status: int = 503) -> None:
             return
         except MemoryError:
             pass
+    from ..sock import drain_raw  # loaded already: sock is a Socket
+
+    drain_raw(sock._s)
     sock.close()
 
 
