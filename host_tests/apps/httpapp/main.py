@@ -133,6 +133,19 @@ def build(root, pages, dev):
         dispatcher.spawn(starve_for_a_while())
         return "starving\n"
 
+    @app.route("/acceptfail")
+    async def acceptfail(req):
+        # The accept loop's next accept finds no heap for its own coroutine
+        # (the listener's accept shadowed once, as if that allocation failed).
+        listener = app._listener
+
+        def no_heap(*args):
+            del listener.accept
+            raise MemoryError("no heap for the accept, on purpose")
+
+        listener.accept = no_heap
+        return "next accept fails\n"
+
     @app.route("/streamfail")
     async def streamfail(req):
         def chunks():

@@ -260,6 +260,14 @@ class App:
                     if self.draining:
                         break  # shutdown() closed the listener
                     raise
+                except MemoryError:
+                    # Not even the accept's own coroutine fitted: the next
+                    # client waits in the backlog while the connections that
+                    # hold the heap finish (on MicroPython the pause itself
+                    # allocates nothing).
+                    port.collect()
+                    await port.sleep_ms(10)
+                    continue
                 try:
                     if self.connections >= self.max_connections:
                         server.refuse(conn, 503)  # over the cap: answer and close
