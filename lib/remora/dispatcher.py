@@ -31,6 +31,9 @@ _sockets = {}  # type: Dict[int, Any]
 # Task -> the socket bound to it (the seed's "cosocket" pairing).
 _bound = {}  # type: Dict[Any, Any]
 _lock = port.allocate_lock()
+# Exception tuples live here, made once: ``except (A, B)`` builds its tuple
+# each time it is matched, an allocation that can fail when the heap is out.
+_ENDS = (Shutdown, Closed)  # the server stops, or the peer went away
 
 
 def on_dispatcher() -> bool:
@@ -86,12 +89,19 @@ async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", arg
             coro = args[0] if fn is None else fn(sock, *args)
         except MemoryError:
             # The task could not even begin: its client is refused as the
-            # listener says (nothing was sent yet), then closed below.
+            # listener says (nothing was sent yet), then closed below, after
+            # a pause (no heap needed) in which what it sends meanwhile is
+            # dropped too, so that the close is not a reset.
             if sock is not None:
                 sock._refuse_for_memory()
+                await port.sleep_ms(20)
+                if sock._s is not None:
+                    from .sock import drain_raw
+
+                    drain_raw(sock._s)
             raise
         await coro
-    except (Shutdown, Closed):
+    except _ENDS:
         pass  # the server stops, or the peer went away: both are normal ends
     except SocketError as exc:
         print("remora: task ended:", repr(exc))

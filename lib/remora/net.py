@@ -10,7 +10,7 @@ import socket
 
 from . import dispatcher, port, profile
 from .errors import CannotConnect, CannotResolve, Timeout, WrongMode
-from .sock import CLOSED, CONNECTED, CONNECTING, COSOCKET, LISTENING, UNCONNECTED, Socket, refuse_raw
+from .sock import CLOSED, CONNECTED, CONNECTING, COSOCKET, LISTENING, UNCONNECTED, Socket, drain_raw, refuse_raw
 
 try:
     from typing import Any, Awaitable, Callable, Optional
@@ -134,6 +134,8 @@ def listen(
     sock._s = raw
     sock._state = LISTENING
     sock._cap = max_connections or profile.get("max_connections")
+    # The slot exists from here on: filling it later allocates nothing.
+    sock._refused = None
     sock._accepted = 0
     dispatcher.register(sock)
     return sock
@@ -173,6 +175,13 @@ async def accept(listener: Socket, timeout_ms: "Optional[int]" = None) -> Socket
             # connections that hold the memory finish.
             port.collect()
             await port.sleep_ms(10)
+            raw = listener._refused
+            if raw is not None:
+                # Refused for want of heap a moment ago: what the client
+                # sent since is dropped too, then the close is orderly.
+                listener._refused = None
+                drain_raw(raw)
+                raw.close()
             continue
         if sock is not None:
             return sock
@@ -209,7 +218,10 @@ async def _accept_one(listener: Socket, deadline: "Optional[int]") -> "Optional[
         # No heap even for the Socket: the client gets the listener's
         # refusal (an HTTP server's 503), sent with no allocation.
         refuse_raw(conn, listener.refusal)
-        conn.close()
+        if listener._refused is None:
+            listener._refused = conn  # closed by accept() after its pause
+        else:
+            conn.close()
         raise
     sock._listener = listener
     listener._accepted += 1

@@ -46,6 +46,8 @@ LISTENING = "listening"
 CLOSED = "closed"
 
 _ECONNRESET = 104
+# Made once (see dispatcher._ENDS): matched on paths where the heap is out.
+_SEND_FAILED = (OSError, MemoryError)
 
 # The receive buffer of every read made in a task.  Tasks all run on the
 # dispatcher thread and a read copies out what arrived before it returns, so
@@ -67,7 +69,7 @@ def refuse_raw(raw: "Any", refusal: "Optional[bytes]") -> None:
         return
     try:
         raw.send(refusal)
-    except (OSError, MemoryError):
+    except _SEND_FAILED:
         return
     drain_raw(raw)
 
@@ -82,7 +84,7 @@ def drain_raw(raw: "Any") -> None:
         for _ in range(8):
             if not port.recv_into(raw, buf, len(buf)):
                 break
-    except (OSError, MemoryError):
+    except _SEND_FAILED:
         pass
 
 
@@ -121,6 +123,7 @@ class Socket:
     # heap to start (an HTTP server's 503), instead of a bare close.
     refusal = None  # type: Optional[bytes]
     _accepted = 0
+    _refused = None  # type: Any  # listeners: a raw socket refused for want of heap, closing
     peer = None  # type: Any
 
     def __init__(self, raw: "Any" = None, state: str = UNCONNECTED, udp: bool = False) -> None:
@@ -518,6 +521,9 @@ class Socket:
         if self._listener is not None:
             self._listener._accepted -= 1
             self._listener = None
+        if self._refused is not None:  # a listener's refused connection
+            self._refused.close()
+            self._refused = None
         dispatcher.unregister(self)
 
     def _abort(self, error: BaseException) -> None:

@@ -42,6 +42,9 @@ OVERLOADED = (
     b"connection: close\r\n\r\n"
     b"503 Service Unavailable\n"
 )
+# The peer gone, or no heap for a best-effort send: made once, since
+# ``except (A, B)`` would build its tuple (allocate) on a heap that is out.
+_GONE = (OSError, MemoryError)
 
 
 class _Connection(core.Connection):
@@ -152,7 +155,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 if sock._send_unqueued(OVERLOADED):
                     _wait(watch, BODY, 1000)
                     await _drain(sock)
-            except (SocketError, MemoryError):
+            except _GONE:
                 pass
     except Timeout:
         if watch[0] != IDLE:
@@ -374,7 +377,7 @@ def refuse(sock: "Any", status: int = 503) -> None:
         # Best effort: a fresh socket's buffer is empty.  A 503 is the
         # constant, so a flood costs no heap per refusal.
         sock._s.send(OVERLOADED if status == 503 else _error_message(status))
-    except (OSError, MemoryError):
+    except _GONE:
         pass
     if _lingering[0] < _MAX_LINGERING:
         try:

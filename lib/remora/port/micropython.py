@@ -218,6 +218,11 @@ def _closed(sock):
         return False
 
 
+# Made once: ``except (A, B, C)`` would build its tuple, an allocation, on
+# the very path that recovers from an allocation failure.
+_NOT_POLLED = (OSError, ValueError, KeyError)
+
+
 def _forget_stale(ioq, sock):
     sm = ioq.map.get(id(sock))
     if sm is None:
@@ -228,7 +233,7 @@ def _forget_stale(ioq, sock):
             sm[i] = None
     try:
         _refresh(ioq, sm)
-    except (OSError, ValueError, KeyError):
+    except _NOT_POLLED:
         ioq.map.pop(id(sock), None)  # it never reached the poller
 
 
