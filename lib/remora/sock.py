@@ -46,8 +46,9 @@ LISTENING = "listening"
 CLOSED = "closed"
 
 _ECONNRESET = 104
-# Made once (see dispatcher._ENDS): matched on paths where the heap is out.
-_SEND_FAILED = (OSError, MemoryError)
+# A socket error, or no heap: made once (see dispatcher._ENDS), for paths
+# that run when the heap is out.
+_IO_OR_HEAP = (OSError, MemoryError)
 
 # The receive buffer of every read made in a task.  Tasks all run on the
 # dispatcher thread and a read copies out what arrived before it returns, so
@@ -69,7 +70,7 @@ def refuse_raw(raw: "Any", refusal: "Optional[bytes]") -> None:
         return
     try:
         raw.send(refusal)
-    except _SEND_FAILED:
+    except _IO_OR_HEAP:
         return
     drain_raw(raw)
 
@@ -84,7 +85,7 @@ def drain_raw(raw: "Any") -> None:
         for _ in range(8):
             if not port.recv_into(raw, buf, len(buf)):
                 break
-    except _SEND_FAILED:
+    except _IO_OR_HEAP:
         pass
 
 
