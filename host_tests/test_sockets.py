@@ -144,7 +144,9 @@ def test_task_that_raises_is_logged_and_server_survives(faulty):
     assert echo_once(port) == b"still serving"
 
 
-@pytest.mark.parametrize("scenario", ["no_heap_for_task", "no_heap_for_socket"])
+@pytest.mark.parametrize(
+    "scenario", ["no_heap_for_task", "no_heap_to_start_task", "no_heap_for_socket"]
+)
 def test_connection_without_heap_gets_the_listeners_refusal(program, scenario):
     # A connection whose task (or even whose Socket object) cannot be made
     # for lack of heap is sent the listener's refusal and closed in order

@@ -334,8 +334,32 @@ async def no_heap_for_socket(args):
     await listener.accept()  # never returns: every connection is refused
 
 
+async def no_heap_to_start_task(args):
+    # The task itself cannot be made (create_task finds no heap): the
+    # socket is refused and closed where it was to be bound.
+    from remora import dispatcher
+
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+    listener.refusal = b"NO HEAP\n"
+
+    def no_task(*args):
+        raise MemoryError("no heap for the task, on purpose")
+
+    dispatcher.bind_task = no_task
+
+    async def never(sock):
+        pass
+
+    print("READY", port)
+    while True:
+        s = await listener.accept()
+        s.event(never, mode=remora.COSOCKET)
+
+
 SCENARIOS = {
     "no_heap_for_task": no_heap_for_task,
+    "no_heap_to_start_task": no_heap_to_start_task,
     "no_heap_for_socket": no_heap_for_socket,
     "connect_errors": connect_errors,
     "connect_timeout": connect_timeout,

@@ -212,9 +212,11 @@ class Socket:
 
     def _out_of_memory(self) -> None:
         # No memory for this connection's task: drop the connection, never the
-        # caller (typically an accept loop that must keep accepting).
+        # caller (typically an accept loop that must keep accepting).  Nothing
+        # here may allocate, not even an error for waiters: a socket whose
+        # task never started has none.
         self._refuse_for_memory()
-        self._abort(Closed("out of memory"))
+        self._close_now()
         port.collect()
         print("remora: out of memory starting a task; connection closed")
 

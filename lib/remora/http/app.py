@@ -278,8 +278,9 @@ class App:
                     # The client still learns why: the listener's refusal (the
                     # constant 503) goes out the way that needs no heap.
                     port.collect()
-                    conn._refuse_for_memory()
-                    conn.close()
+                    if conn.state() != sock.CLOSED:  # not refused already
+                        conn._refuse_for_memory()
+                        conn.close()
         except Shutdown:
             return
         finally:
