@@ -207,7 +207,8 @@ async def _accept_one(listener: Socket, deadline: "Optional[int]") -> "Optional[
             raise Timeout("accept timeout")
         return None
     if listener._accepted >= listener._cap:
-        conn.close()  # over the cap: refused
+        refuse_raw(conn, listener.refusal)  # over the cap: refused, with no heap
+        conn.close()
         return None
     try:
         conn.setblocking(False)

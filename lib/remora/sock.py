@@ -75,18 +75,21 @@ def refuse_raw(raw: "Any", refusal: "Optional[bytes]") -> None:
     drain_raw(raw)
 
 
-def drain_raw(raw: "Any") -> None:
+def drain_raw(raw: "Any") -> bool:
     """Read what has come on a raw socket into the shared buffer and drop
-    it (a few buffers' worth at most), before a close that must not reset."""
+    it (a few buffers' worth at most), before a close that must not reset;
+    True when nothing more will come (the peer closed, or the socket broke)."""
     try:
         buf = _rbuf[0]
         if buf is None:  # made by the first read; a server has read before
             buf = _rbuf[0] = memoryview(bytearray(profile.get("recv_size")))
         for _ in range(8):
-            if not port.recv_into(raw, buf, len(buf)):
-                break
+            n = port.recv_into(raw, buf, len(buf))
+            if not n:
+                return n == 0  # 0: end of stream; None: nothing more yet
     except _IO_OR_HEAP:
-        pass
+        return True
+    return False
 
 
 def _remaining(deadline: "Optional[int]") -> "Optional[int]":

@@ -285,6 +285,7 @@ class App:
             return
         finally:
             listener.close()
+            server.reap_refused(True)
         # Draining: in-flight responses finish, then shutdown() stops the
         # server; returning now would stop it at once.
         await dispatcher.wait_stopped()
