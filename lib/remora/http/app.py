@@ -269,7 +269,9 @@ class App:
                     await port.sleep_ms(10)
                     continue
                 try:
-                    if self.connections >= self.max_connections:
+                    # Counted by the listener as they are accepted (this one
+                    # included): a burst is judged before any task has run.
+                    if listener._accepted > self.max_connections:
                         server.refuse(conn, 503)  # over the cap: answer and close
                         continue
                     conn.event(server.serve_connection, self, mode=sock.COSOCKET)
