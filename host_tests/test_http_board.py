@@ -105,7 +105,7 @@ def test_flood_on_the_esp32_heap(hello):
             time.sleep(0.2)
         assert conns == 1, conns
         # Refused connections linger to read their request for half a
-        # second, until the sweeper's next tick at most (server.refuse):
+        # second, until the sweeper's next tick at most (Socket._linger):
         # let them end too.
         time.sleep(1.6)
         alloc, _ = heap(port)

@@ -300,38 +300,29 @@ async def faulty_server(args):
         s.event(serve, mode=remora.COSOCKET)
 
 
-async def no_heap_for_task(args):
-    # Every connection's task fails to start as if the heap were full: the
-    # listener's refusal goes out instead of a bare close.
-    port = int(args[0])
-    listener = remora.bind(port, "127.0.0.1")
+def _no_heap(*args):
+    raise MemoryError("no heap, on purpose")
+
+
+def _refusing_listener(args):
+    listener = remora.bind(int(args[0]), "127.0.0.1")
     listener.refusal = b"NO HEAP\n"
+    return listener
 
-    def starts_without_heap(sock):
-        raise MemoryError("no heap for the task, on purpose")
 
+async def _bind_each(listener, port):
+    # Every accepted connection is bound to a task that runs out of heap
+    # (if it gets that far: the scenarios break an earlier step).
     print("READY", port)
     while True:
         s = await listener.accept()
-        s.event(starts_without_heap, mode=remora.COSOCKET)
+        s.event(_no_heap, mode=remora.COSOCKET)
 
 
-async def no_heap_for_socket(args):
-    # Not even the Socket object of an accepted connection can be made, as
-    # if the heap were full: the listener's refusal still goes out, and
-    # accepting goes on.
-    from remora import net
-
-    port = int(args[0])
-    listener = remora.bind(port, "127.0.0.1")
-    listener.refusal = b"NO HEAP\n"
-
-    def no_socket(*args):
-        raise MemoryError("no heap for the socket, on purpose")
-
-    net.Socket = no_socket
-    print("READY", port)
-    await listener.accept()  # never returns: every connection is refused
+async def no_heap_for_task(args):
+    # Every connection's task fails to start as if the heap were full: the
+    # listener's refusal goes out instead of a bare close.
+    await _bind_each(_refusing_listener(args), int(args[0]))
 
 
 async def no_heap_to_start_task(args):
@@ -339,22 +330,20 @@ async def no_heap_to_start_task(args):
     # socket is refused and closed where it was to be bound.
     from remora import dispatcher
 
-    port = int(args[0])
-    listener = remora.bind(port, "127.0.0.1")
-    listener.refusal = b"NO HEAP\n"
+    listener = _refusing_listener(args)
+    dispatcher.bind_task = _no_heap
+    await _bind_each(listener, int(args[0]))
 
-    def no_task(*args):
-        raise MemoryError("no heap for the task, on purpose")
 
-    dispatcher.bind_task = no_task
+async def no_heap_for_socket(args):
+    # Not even the Socket object of an accepted connection can be made, as
+    # if the heap were full: the listener's refusal still goes out, and
+    # accepting goes on (accept never returns).
+    from remora import net
 
-    async def never(sock):
-        pass
-
-    print("READY", port)
-    while True:
-        s = await listener.accept()
-        s.event(never, mode=remora.COSOCKET)
+    listener = _refusing_listener(args)
+    net.Socket = _no_heap
+    await _bind_each(listener, int(args[0]))
 
 
 SCENARIOS = {

@@ -92,6 +92,28 @@ def drain_raw(raw: "Any") -> bool:
     return False
 
 
+# Refused connections that linger to read their request (Socket._linger): a
+# fixed ring, so a flood costs no heap per refusal (no task, no timer).
+_MAX_LINGERING = 8
+_lingering = [None] * _MAX_LINGERING  # type: List[Any]
+_linger_until = [0] * _MAX_LINGERING  # their deadlines (ticks_ms)
+_LINGER_MS = 500
+
+
+def reap_lingering(everyone: bool = False) -> None:
+    """Drop what the lingering connections received; close those whose
+    client is done or whose time is up (all of them with everyone).  Run on
+    every new lingerer and by a server's sweeper."""
+    now = port.ticks_ms()
+    for i in range(_MAX_LINGERING):
+        sock = _lingering[i]
+        if sock is not None and (
+            drain_raw(sock._s) or everyone or port.ticks_diff(now, _linger_until[i]) >= 0
+        ):
+            _lingering[i] = None
+            sock.close()
+
+
 def _remaining(deadline: "Optional[int]") -> "Optional[int]":
     if deadline is None:
         return None
@@ -222,6 +244,26 @@ class Socket:
         self._close_now()
         port.collect()
         print("remora: out of memory starting a task; connection closed")
+
+    def _linger(self) -> None:
+        """Close, once the client is done or after half a second, a socket
+        we refused: what it sends meanwhile is read and dropped, so that the
+        close does not reset the refusal away.  Up to _MAX_LINGERING linger
+        at once, off their listener's count; the rest drop what has come so
+        far and close now."""
+        reap_lingering()
+        if not drain_raw(self._s):
+            for i in range(_MAX_LINGERING):
+                if _lingering[i] is None:
+                    _lingering[i] = self
+                    _linger_until[i] = port.ticks_add(port.ticks_ms(), _LINGER_MS)
+                    if self._listener is not None:
+                        # Lingering must not keep the next clients from
+                        # being accepted (and answered).
+                        self._listener._accepted -= 1
+                        self._listener = None
+                    return
+        self.close()
 
     def _refuse_for_memory(self) -> None:
         listener = self._listener

@@ -287,7 +287,7 @@ class App:
             return
         finally:
             listener.close()
-            server.reap_refused(True)
+            sock.reap_lingering(True)
         # Draining: in-flight responses finish, then shutdown() stops the
         # server; returning now would stop it at once.
         await dispatcher.wait_stopped()
@@ -295,11 +295,14 @@ class App:
     async def _sweep(self) -> None:
         # One timer for every connection's time limits (idle, head, body),
         # checked a few times per shortest limit: no timer per read.
+        from ..sock import reap_lingering
+
         tick = max(50, min(1000, min(self.idle_ms, self.head_ms, self.body_ms) // 4))
         while not self.draining:
             await port.sleep_ms(tick)
             try:
                 server.sweep(self)
+                reap_lingering()  # refused connections whose time is up
             except MemoryError:
                 port.collect()  # the sweeper must outlive a shortage: next tick
 

@@ -193,9 +193,7 @@ async def _next_event(sock: "Any", conn: "Any", app: "Any", watch: "Any") -> "An
 
 
 def sweep(app: "Any") -> None:
-    """Interrupt every connection past its deadline, and end refused ones
-    that lingered long enough (App runs this on a timer)."""
-    reap_refused()
+    """Interrupt every connection past its deadline (App runs this on a timer)."""
     now = port.ticks_ms()
     for sock, watch in app.live.values():
         if watch[0] != BUSY and port.ticks_diff(now, watch[1]) > 0:
@@ -360,62 +358,18 @@ async def _drain(sock: "Any") -> None:
         budget -= size
 
 
-# Refused connections that linger to read their request (see refuse): a
-# fixed ring, so a flood costs no heap per refusal (no task, no timer).
-_MAX_LINGERING = 8
-_lingering = [None] * _MAX_LINGERING  # type: List[Any]
-_linger_until = [0] * _MAX_LINGERING  # their deadlines (ticks_ms)
-_LINGER_MS = 500
-
-
 def refuse(sock: "Any", status: int = 503) -> None:
-    """Answer a connection we will not serve (over the cap) and close it.
-
-    Closing with the client's request unread makes the kernel send a reset,
-    which can destroy the answer before the client reads it; so a refused
-    connection lingers for a moment, reading and dropping its request, and
-    closes once its client is done or its time is up (RFC 9112 §9.6).  Up
-    to _MAX_LINGERING linger at once; the rest drop what has come so far,
-    then close.
-    """
-    from ..sock import drain_raw  # loaded already: sock is a Socket
-
+    """Answer a connection we will not serve (over the cap), then let it
+    linger to read and drop its request before it closes (Socket._linger):
+    closing with the request unread makes the kernel send a reset, which
+    can destroy the answer before the client reads it (RFC 9112 §9.6)."""
     try:
         # Best effort: a fresh socket's buffer is empty.  A 503 is the
         # constant, so a flood costs no heap per refusal.
         sock._s.send(OVERLOADED if status == 503 else _error_message(status))
     except _GONE:
         pass
-    reap_refused()
-    if not drain_raw(sock._s):
-        for i in range(_MAX_LINGERING):
-            if _lingering[i] is None:
-                _lingering[i] = sock
-                _linger_until[i] = port.ticks_add(port.ticks_ms(), _LINGER_MS)
-                listener = sock._listener
-                if listener is not None:
-                    # Off the listener's count: lingering must not keep
-                    # the next clients from being accepted (and answered).
-                    listener._accepted -= 1
-                    sock._listener = None
-                return
-    sock.close()
-
-
-def reap_refused(everyone: bool = False) -> None:
-    """Drop what the lingering refused connections received; close those
-    whose client is done or whose time is up (all of them with everyone).
-    Run on every refusal and by the sweeper."""
-    from ..sock import drain_raw
-
-    now = port.ticks_ms()
-    for i in range(_MAX_LINGERING):
-        sock = _lingering[i]
-        if sock is not None and (
-            drain_raw(sock._s) or everyone or port.ticks_diff(now, _linger_until[i]) >= 0
-        ):
-            _lingering[i] = None
-            sock.close()
+    sock._linger()
 
 
 def req2sock(req: "Request") -> "Any":
