@@ -1062,6 +1062,8 @@ HTTP_PAGES = os.path.join(HERE, "programs", "www")
 MICRODOT_PEER = os.path.join(HERE, "peers", "microdot_hello.py")
 AIOHTTP_PEER = os.path.join(HERE, "peers", "aiohttp_hello.py")
 BARE_PEER = os.path.join(HERE, "peers", "bare_http.py")
+BARE_STREAMS_PEER = os.path.join(HERE, "peers", "bare_streams.py")
+HTTP_FIXED = os.path.join(HERE, "programs", "http_fixed.py")
 # The microdot package files the peer imports (microdot/__init__ imports microdot.microdot
 # and microdot.helpers; the peer imports microdot.websocket).
 MICRODOT_FILES = ("__init__", "microdot", "helpers", "websocket")
@@ -1148,6 +1150,23 @@ def http_remora_spec(runtime: str, board: str, heap: Optional[int] = None,
         return argv, env
 
     return Spec("http_hello.py", runtime, build)
+
+
+def fixed_remora_spec(runtime: str, board: str) -> Spec:
+    """programs/http_fixed.py: remora's socket layer answering without HTTP (the floor)."""
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        return runtimes.command(runtime, HTTP_FIXED, board, [str(port)])
+
+    return Spec("http_fixed.py", runtime, build)
+
+
+def bare_streams_spec(heap: int) -> Spec:
+    """peers/bare_streams.py on MicroPython, from a ROMFS image like the other peers."""
+    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
+        return rom_command({"lib/bare_streams.mpy": compiled_module(BARE_STREAMS_PEER)}, heap,
+                           "bare_streams", [str(port)])
+
+    return Spec("bare_streams.py", "micropython", build)
 
 
 def microdot_spec(runtime: str, heap: int = 0) -> Spec:
@@ -1446,6 +1465,15 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
         HttpTarget("aiohttp", "aiohttp %s (aiohttp_hello)" % aiohttp_version(), cpy,
                    cpython_peer_spec(AIOHTTP_PEER)),
         HttpTarget("bare", "bare asyncio Protocol, fixed answer (bare_http)", cpy, cpython_peer_spec(BARE_PEER)),
+        # The ceilings under the HTTP rows: remora's socket layer and plain asyncio streams
+        # answering the same bytes without any HTTP processing.
+        HttpTarget("fixed-cpython", "remora cosockets, fixed answer, no HTTP (http_fixed)",
+                   runtime_label("cpython", "unix"), fixed_remora_spec("cpython", "unix")),
+        HttpTarget("fixed-mpy-esp32", "remora cosockets, fixed answer, no HTTP (http_fixed, .mpy in ROMFS)",
+                   runtime_label("micropython", "esp32"), fixed_remora_spec("micropython", "esp32")),
+        HttpTarget("streams-mpy-esp32", "bare asyncio streams, fixed answer (bare_streams, .mpy in ROMFS)",
+                   runtime_label("micropython", "esp32"),
+                   bare_streams_spec(int(boards.load("esp32")["heap_bytes"]))),
     ]
     fallback = ["unix"]
     try:
@@ -1487,6 +1515,19 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
          "the issue's figure: ~4.5 on this kind of machine (its wrk mode not stated)"),
         ("bare", "microdot-cpython", "bare-protocol/microdot-cpython",
          "the issue's figure: ~27 (its wrk mode not stated)"),
+        # What the targets ask for, against what is left once the HTTP work is taken away.
+        ("fixed-cpython", "aiohttp", "remora-fixed-answer-cpython/aiohttp",
+         "remora's socket layer without HTTP; the target for the full server is 2"),
+        ("remora-cpython", "fixed-cpython", "remora-cpython/remora-fixed-answer-cpython",
+         "the share of the socket layer's rate the HTTP server keeps"),
+        ("streams-mpy-esp32", "microdot-mpy-esp32", "bare-streams-micropython/microdot-micropython (board esp32 heap)",
+         "MicroPython's asyncio without HTTP; the target for the full server is 5"),
+        ("fixed-mpy-esp32", "microdot-mpy-esp32",
+         "remora-fixed-answer-micropython/microdot-micropython (board esp32 heap)",
+         "remora's socket layer without HTTP; the target for the full server is 5"),
+        ("remora-mpy-esp32", "fixed-mpy-esp32",
+         "remora-micropython/remora-fixed-answer-micropython (board esp32 heap)",
+         "the share of the socket layer's rate the HTTP server keeps"),
     ]
     http_ratio_rows(medians, pairs)
 
