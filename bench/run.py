@@ -1152,14 +1152,6 @@ def http_remora_spec(runtime: str, board: str, heap: Optional[int] = None,
     return Spec("http_hello.py", runtime, build)
 
 
-def fixed_remora_spec(runtime: str, board: str) -> Spec:
-    """programs/http_fixed.py: remora's socket layer answering without HTTP (the floor)."""
-    def build(port: int) -> Tuple[List[str], Dict[str, str]]:
-        return runtimes.command(runtime, HTTP_FIXED, board, [str(port)])
-
-    return Spec("http_fixed.py", runtime, build)
-
-
 def bare_streams_spec(heap: int) -> Spec:
     """peers/bare_streams.py on MicroPython, from a ROMFS image like the other peers."""
     def build(port: int) -> Tuple[List[str], Dict[str, str]]:
@@ -1468,9 +1460,9 @@ def bench_http_rate(seconds_total: float, rounds: int) -> None:
         # The ceilings under the HTTP rows: remora's socket layer and plain asyncio streams
         # answering the same bytes without any HTTP processing.
         HttpTarget("fixed-cpython", "remora cosockets, fixed answer, no HTTP (http_fixed)",
-                   runtime_label("cpython", "unix"), fixed_remora_spec("cpython", "unix")),
+                   runtime_label("cpython", "unix"), remora_spec(HTTP_FIXED, "cpython", "unix")),
         HttpTarget("fixed-mpy-esp32", "remora cosockets, fixed answer, no HTTP (http_fixed, .mpy in ROMFS)",
-                   runtime_label("micropython", "esp32"), fixed_remora_spec("micropython", "esp32")),
+                   runtime_label("micropython", "esp32"), remora_spec(HTTP_FIXED, "micropython", "esp32")),
         HttpTarget("streams-mpy-esp32", "bare asyncio streams, fixed answer (bare_streams, .mpy in ROMFS)",
                    runtime_label("micropython", "esp32"),
                    bare_streams_spec(int(boards.load("esp32")["heap_bytes"]))),
