@@ -10,21 +10,27 @@ STAMP := $(VENV)/.setup-done
 
 PORT ?= 8080
 RUNTIME ?= micropython
-BOARD ?= esp32s3
+BOARD ?= esp32
+# The MicroPython source tree the firmware is built from (v1.28.0; relative to this folder).
+MICROPY_SRC ?= ../shared/micropython
+export MICROPY_SRC
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup sysdeps test run bench mpy clean
+.PHONY: setup sysdeps firmware-sim firmware test run bench mpy clean
 
 # Idempotent: system packages are checked every time (cheap), the venv is rebuilt only when
-# requirements-dev.txt or pyproject.toml change.
-setup: sysdeps $(STAMP)
+# requirements-dev.txt or pyproject.toml change, the simulated board's firmware only when
+# lib/remora, firmware/ or its recipe change (a content hash names the binary).
+setup: sysdeps $(STAMP) firmware-sim
 
 sysdeps:
 	@missing=(); \
 	command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony); \
 	command -v curl >/dev/null || missing+=(curl); \
 	command -v openssl >/dev/null || missing+=(openssl); \
+	command -v gcc >/dev/null || missing+=(gcc libc6-dev); \
+	echo 'int main(void) { return 0; }' | gcc -m32 -x c - -o /dev/null 2>/dev/null || missing+=(gcc-multilib); \
 	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv); \
 	if (( $${#missing[@]} )); then \
 		echo "setup: installing $${missing[*]}"; \
@@ -36,6 +42,17 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
 	touch $@
+
+# The simulated board's firmware: MicroPython's unix port, 32-bit, remora frozen in
+# (tools/remora_tools/firmware.py; about 50 s on 2 cores the first time, seconds after).
+firmware-sim: sysdeps $(STAMP)
+	$(PY) -m remora_tools.firmware unix >/dev/null
+
+# A board's firmware with remora frozen in: BOARD=esp32|esp32s3|picow where that port's
+# toolchain is installed (a one-line message says what is missing), BOARD=unix: the
+# simulated board's.
+firmware: sysdeps $(STAMP)
+	$(PY) -m remora_tools.firmware $(BOARD)
 
 test: setup
 	$(PY) -m pytest -q host_tests

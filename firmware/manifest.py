@@ -1,4 +1,3 @@
-# Freezes remora into a MicroPython firmware image (paths are relative to this file).
-# The port's own manifest comes first: a FROZEN_MANIFEST replaces it, and it brings asyncio.
-include("$(PORT_DIR)/boards/manifest.py")
+# remora's part of every firmware: the whole package, frozen (paths are relative to this
+# file).  Each board's manifest (NAME/manifest.py) includes its port's own manifest and this.
 package("remora", base_path="../lib")
