@@ -1,7 +1,10 @@
 """Shared fixtures: the two runtimes, the board, and the program factory.
 
 Every test that takes ``runtime`` (directly or through ``program``) runs twice, with ids
-``[cpython]`` and ``[micropython]``.
+``[cpython]`` and ``[micropython]``.  ``micropython`` is the simulated board: the 32-bit
+firmware with remora frozen in (tools/remora_tools/firmware.py), built or rebuilt before
+the first MicroPython test of a session when lib/remora, firmware/ or its recipe changed.
+A test that needs the 64-bit unix port from PyPI names ``micropython64`` itself.
 """
 
 import os
@@ -25,7 +28,15 @@ RUNTIMES = ("cpython", "micropython")
 @pytest.fixture(params=RUNTIMES, ids=RUNTIMES)
 def runtime(request):
     """The runtime a test's programs run on: "cpython" or "micropython"."""
+    if request.param == "micropython":
+        request.getfixturevalue("board_firmware")
     return request.param
+
+
+@pytest.fixture(scope="session")
+def board_firmware():
+    """The simulated board's firmware, current with lib/remora (built once per session)."""
+    return harness.firmware()
 
 
 @pytest.fixture
@@ -37,7 +48,8 @@ def board():
 
 @pytest.fixture(scope="session")
 def mpy_lib():
-    """lib/remora compiled to .mpy once per session; the folder to put on MICROPYPATH."""
+    """lib/remora compiled to .mpy once per session; the folder to put on MICROPYPATH
+    (the ``micropython64`` runtime, whose firmware has no remora frozen in)."""
     return harness.compile_lib()
 
 

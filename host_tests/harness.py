@@ -256,13 +256,25 @@ class Program:
         self.stop()
 
 
+def firmware() -> str:
+    """The simulated board's firmware (32-bit, remora frozen in), rebuilt first if stale.
+
+    Checked once per test session (``remora_tools.firmware.unix_binary``): a session that
+    starts after lib/remora changed runs on a firmware that has the change frozen in.
+    """
+    from remora_tools import firmware as fw
+
+    return fw.unix_binary()
+
+
 def run_script(
     runtime: str, path: str, args: Sequence[str] = (), heap: str = "256k", timeout: float = 60
 ) -> subprocess.CompletedProcess:
     """Run a plain script (not through the launcher) with remora importable.
 
-    CPython: ``python FILE`` with lib/ on PYTHONPATH.  MicroPython: ``micropython -X
-    heapsize=HEAP FILE`` with the compiled lib on MICROPYPATH.
+    CPython: ``python FILE`` with lib/ on PYTHONPATH.  MicroPython: ``FIRMWARE -X
+    heapsize=HEAP FILE`` on the simulated board's firmware, where remora is frozen in;
+    micropython64: the 64-bit unix port with the compiled lib on MICROPYPATH.
     """
     env = dict(os.environ)
     if runtime == "cpython":
@@ -271,6 +283,9 @@ def run_script(
         argv = [sys.executable, path]
         env["PYTHONPATH"] = os.pathsep.join(p for p in (LIB, env.get("PYTHONPATH")) if p)
     elif runtime == "micropython":
+        argv = [firmware(), "-X", "heapsize=" + heap, path]
+        env["MICROPYPATH"] = ".frozen"
+    elif runtime == "micropython64":
         argv = [paths.find_tool("micropython"), "-X", "heapsize=" + heap, path]
         env["MICROPYPATH"] = ".frozen:" + compile_lib()
     else:

@@ -2,10 +2,15 @@
 
 On MicroPython every program runs from a ROMFS image mapped outside the
 heap, as code in a board's flash: imports run the bytecode in place, so
-the heap holds only what the code creates.
+the heap holds only what the code creates.  On the simulated board
+(``micropython``) remora itself is frozen into the firmware and the image
+holds the application; on the 64-bit port (``micropython64``) the image
+holds remora too.
 """
 
 import os
+
+import pytest
 
 from remora_tools import romfs
 
@@ -22,6 +27,7 @@ def results(prog):
     return out
 
 
+@pytest.mark.parametrize("runtime", ["cpython", "micropython", "micropython64"])
 def test_programs_run_from_flash_in_place(program, runtime, tmp_path):
     got = results(program(PROBE, str(tmp_path)))
     if runtime == "cpython":
@@ -29,11 +35,15 @@ def test_programs_run_from_flash_in_place(program, runtime, tmp_path):
         assert got["remora_from"].endswith(os.path.join("lib", "remora", "__init__.py")), got
         assert got["heap_flash"] == "none", got
         return
-    assert got["remora_from"].startswith("/rom/lib/remora/"), got
+    if runtime == "micropython":
+        assert got["remora_from"] == "remora/__init__.py", got  # frozen into the firmware
+    else:
+        assert got["remora_from"].startswith("/rom/lib/remora/"), got
+    assert got["prog_from"] == "/rom/prog/flash_probe_blob.mpy", got
     assert got["same_code"] == "True", got
     flash, copied = int(got["heap_flash"]), int(got["heap_file"])
-    # From a file the bytecode and the 1.3 KB table of reason phrases are
-    # copied into the heap; in place they stay in flash.
+    # From a file the bytecode and the 1.5 KB string constant are copied into
+    # the heap; in place they stay in flash.
     assert flash + 1000 <= copied, got
 
 

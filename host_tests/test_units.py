@@ -1,8 +1,8 @@
 """Run each host_tests/unit/test_*.py as a standalone script on both runtimes.
 
 A unit file is a plain script: plain asserts, and ``PASS`` as its last line of output.
-CPython runs it from source with lib/ on PYTHONPATH; MicroPython runs it with the compiled
-lib (.mpy) on MICROPYPATH and a 256 KiB heap.
+CPython runs it from source with lib/ on PYTHONPATH; MicroPython runs it on the simulated
+board's firmware (32-bit, remora frozen in) with a 256 KiB heap.
 """
 
 import os
@@ -18,7 +18,7 @@ UNITS = sorted(
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=[u[:-3] for u in UNITS])
-def test_unit(unit, runtime, mpy_lib):
+def test_unit(unit, runtime):
     proc = run_script(runtime, os.path.join(UNIT_DIR, unit))
     out_lines = proc.stdout.strip().splitlines()
     report = "exit %s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (

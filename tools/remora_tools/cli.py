@@ -1,6 +1,6 @@
 """The ``remora`` command.
 
-    remora run PROGRAM.py [--runtime micropython|cpython] [--board NAME] [args...]
+    remora run PROGRAM.py [--runtime micropython|micropython64|cpython] [--board NAME] [args...]
     remora serve APPDIR [--port N] [--runtime R] [--board NAME] [args...]
     remora boards
     remora compile APPDIR [--out DIR] [--mpy]

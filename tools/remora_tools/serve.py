@@ -5,9 +5,9 @@ an ``App``; see examples/demo) and its pages in ``www/``.  A folder without
 ``main.py`` is served as pages and static files by ``programs/serve_dir.py``.
 
 On MicroPython the pages are compiled on the host first (``remora compile``
-to ``.mpy``) and the program gets ``--pages DIR``: a board never compiles a
-page itself.  On CPython pages compile at run time and recompile when their
-file changes.
+to ``.mpy``), go into the simulated flash (``/rom/pages``) and the program
+gets ``--pages DIR``: a board never compiles a page itself.  On CPython
+pages compile at run time and recompile when their file changes.
 """
 
 import hashlib
@@ -45,7 +45,7 @@ def command(
         program = os.path.join(HERE, "programs", "serve_dir.py")
     extra = ["--port", str(port), "--root", appdir]
     flash = None
-    if runtime == "micropython":
+    if runtimes.is_micropython(runtime):
         # The pages go into the board's flash beside the code (/rom/pages/mpy).
         flash = {"pages": os.path.join(compiled_pages(appdir), "mpy")}
         extra += ["--pages", "/rom/pages"]
