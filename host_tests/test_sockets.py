@@ -290,3 +290,33 @@ def test_worker_threads_write_while_task_reads(program):
     for t in threads:
         t.join(30)
     assert not errors, errors
+
+
+# -- issue 11 ---------------------------------------------------------------
+
+
+def test_udp_reads_keep_datagram_boundaries(program):
+    # Five datagrams wait before the first read: each read returns one.
+    r = results(program(SCENARIOS, "udp_datagrams", free_port(), free_port()))
+    want = "[(1, b'A'), (7, b'B'), (300, b'C'), (1000, b'D'), (1400, b'E')]"
+    assert r["task_datagrams"] == [want]
+    assert r["worker_datagrams"] == [want]
+
+
+def test_owner_and_getsock_on_a_worker_thread(program):
+    r = results(program(SCENARIOS, "worker_identity"))
+    assert r["on_worker"] == ["(False, None)"]
+    assert r["in_task"] == ["(True, True)"]
+
+
+def test_blocking_socket_write_in_a_task_is_refused(program):
+    r = results(program(SCENARIOS, "blocking_write_in_task", free_port()))
+    assert r["accepted"] == ["DispatcherBlocked"]
+    assert r["connected"] == ["DispatcherBlocked"]
+
+
+def test_worker_writes_to_an_idle_cosocket_are_sent_not_queued(program):
+    r = results(program(SCENARIOS, "worker_writes_cosocket", free_port()))
+    assert r["idle_peer"] == [repr([True] * 10)]
+    assert r["queued_after"] == ["0"]
+    assert r["received"] == ["10000"]

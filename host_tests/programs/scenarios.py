@@ -346,6 +346,167 @@ async def no_heap_for_socket(args):
     await _bind_each(listener, int(args[0]))
 
 
+# -- issue 11: UDP boundaries, worker identity, blocking writes, direct sends --
+
+
+def _udp_peer(port):
+    # A plain datagram socket on the other end (remora's UDP API is the
+    # seed's connected udpcon), bound where udpcon will send.
+    import socket
+
+    addr = socket.getaddrinfo("127.0.0.1", port, 0, socket.SOCK_DGRAM)[0][-1]
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(addr)
+    return peer
+
+
+UDP_SIZES = (1, 7, 300, 1000, 1400)
+
+
+def _send_datagrams(peer, u):
+    # udpcon says hello, so the peer learns its address; then every datagram
+    # is sent before the first read (loopback delivers during sendto).
+    u.write(b"hello")
+    _hello, back = peer.recvfrom(64)
+    for i, size in enumerate(UDP_SIZES):
+        peer.sendto(bytes([65 + i]) * size, back)
+
+
+def _udp_blocking(port):
+    peer = _udp_peer(port)
+    u = remora.udpcon("127.0.0.1", port)
+    try:
+        _send_datagrams(peer, u)
+        return [(len(d), d[:1]) for d in [u.read(2000) for _ in UDP_SIZES]]
+    finally:
+        u.close()
+        peer.close()
+
+
+async def udp_datagrams(args):
+    port = int(args[0])
+    peer = _udp_peer(port)
+    got = []
+
+    async def reader(u):
+        await u.write(b"hello")
+        _hello, back = peer.recvfrom(64)  # arrived during the write
+        for i, size in enumerate(UDP_SIZES):
+            peer.sendto(bytes([65 + i]) * size, back)
+        for _ in UDP_SIZES:
+            try:
+                data = await u.read(2000)
+                got.append((len(data), data[:1]))
+            except remora.Timeout:
+                got.append("Timeout")
+
+    remora.udpcon("127.0.0.1", port).event(reader)
+    while len(got) < len(UDP_SIZES):
+        await remora.sleep_ms(10)
+    peer.close()
+    result("task_datagrams", got)
+    result("worker_datagrams", await remora.thread_call(_udp_blocking, int(args[1])))
+
+
+async def worker_identity(args):
+    # owner() and getsock() asked on a worker thread while the owning task
+    # runs on the dispatcher: the worker is no task, so False and None.
+    answers = []
+
+    def ask(sock):
+        answers.append((sock.owner(), remora.getsock()))
+
+    async def owner_task(sock):
+        remora.thread_run(ask, sock)
+        deadline = remora.ticks_add(remora.ticks_ms(), 5000)
+        # Hold the dispatcher (no await) until the worker has answered, so
+        # that this task is the one running while it asks.
+        while not answers and remora.ticks_diff(deadline, remora.ticks_ms()) > 0:
+            pass
+        result("in_task", (sock.owner(), remora.getsock() is sock))
+
+    remora.event(owner_task)
+    while not answers:
+        await remora.sleep_ms(10)
+    result("on_worker", answers[0])
+
+
+async def blocking_write_in_task(args):
+    # A socket in blocking mode written to from a task would hold the
+    # dispatcher while its buffer is full: refused, as remora.connect is.
+    listener = remora.bind(int(args[0]), "127.0.0.1")
+    client = remora.Socket()
+    await client.connect("127.0.0.1", int(args[0]))
+    peer = await listener.accept()
+    for name, sock in (("accepted", peer), ("connected", client)):
+        try:
+            await sock.write(b"x")
+            result(name, "written")
+        except remora.DispatcherBlocked:
+            result(name, "DispatcherBlocked")
+    client.close()
+    peer.close()
+    listener.close()
+
+
+async def worker_writes_cosocket(args):
+    # A worker's writes to a cosocket go straight out while TCP takes them:
+    # the queue holds only what TCP could not take (seed: "only queued up
+    # if the TCP/IP queue is full").  With writes already waiting, a
+    # worker's data queues behind them, in order.
+    port = int(args[0])
+    listener = remora.bind(port, "127.0.0.1")
+    received = []
+    go = []
+
+    async def reader(sock):
+        while not go:
+            await remora.sleep_ms(10)
+        while True:
+            data = await sock.read()
+            if not data:
+                break
+            received.append(data)
+
+    async def client(sock):
+        await sock.connect("127.0.0.1", port)
+        await sock.disable()
+
+    csock = remora.event(client)
+    peer = await listener.accept()
+    peer.event(reader, mode=remora.COSOCKET)
+    while csock.state() != "connected":
+        await remora.sleep_ms(10)
+
+    def ten_writes():
+        out = []
+        for _ in range(10):
+            try:
+                out.append(csock.write(b"w" * 1000))
+            except remora.QueueFull as full:
+                out.append("QueueFull(%d)" % full.queued)
+        return out
+
+    result("idle_peer", await remora.thread_call(ten_writes))
+    result("queued_after", csock.queued())
+    go.append(1)
+    total = 0
+    deadline = remora.ticks_add(remora.ticks_ms(), 5000)
+    while total < 10000 and remora.ticks_diff(deadline, remora.ticks_ms()) > 0:
+        await remora.sleep_ms(10)
+        total = sum(len(d) for d in received)
+    result("received", total)
+    csock.enable()
+
+
+SCENARIOS_11 = {
+    "udp_datagrams": udp_datagrams,
+    "worker_identity": worker_identity,
+    "blocking_write_in_task": blocking_write_in_task,
+    "worker_writes_cosocket": worker_writes_cosocket,
+}
+
+
 SCENARIOS = {
     "no_heap_for_task": no_heap_for_task,
     "no_heap_to_start_task": no_heap_to_start_task,
@@ -358,6 +519,7 @@ SCENARIOS = {
     "shutdown": shutdown,
     "faulty_server": faulty_server,
 }
+SCENARIOS.update(SCENARIOS_11)
 
 
 async def main(args):

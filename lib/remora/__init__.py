@@ -26,7 +26,7 @@ _WHERE = (
     "net:connect bind udpcon event|"
     "pool:thread_run thread_call|"
     "ints:n2h h2n|"
-    "port:sleep_ms ticks_ms ticks_diff heap RUNTIME|"
+    "port:sleep_ms ticks_ms ticks_diff ticks_add heap RUNTIME|"
     "errors:SocketError Timeout Closed CannotConnect CannotResolve Shutdown QueueFull "
     "WrongMode DispatcherBlocked"
 )

@@ -26,7 +26,8 @@ time ran out, so the two are never confused.
 """
 
 from . import dispatcher, port, profile
-from .errors import Closed, Timeout, WrongMode
+from .errors import Closed, DispatcherBlocked, QueueFull, Timeout, WrongMode
+from .writequeue import LOCK, WriteQueue, send_some
 
 try:
     from typing import Any, Awaitable, Callable, List, Optional, Union
@@ -213,19 +214,6 @@ class Socket:
     def _set_mode(self, mode: str) -> None:
         self._mode = mode
 
-    def _queue(self) -> "Any":
-        # The write queue is made on first need: most cosockets never queue,
-        # and on a board every idle connection's bytes count.
-        wq = self._wq
-        if wq is None:
-            from . import writequeue
-
-            with writequeue._lock:
-                wq = self._wq
-                if wq is None:
-                    wq = self._wq = writequeue.WriteQueue(self, self.queuelen())
-        return wq
-
     def _bind(self, fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
         if self._state == CLOSED:
             return
@@ -317,6 +305,16 @@ class Socket:
                     raise exc
                 ready = True
                 continue
+            if self._udp:
+                # One datagram per read: its boundaries are the message.
+                try:
+                    datagram = port.recv_datagram(raw, size)
+                except OSError as exc:
+                    raise self._read_failed(exc)
+                if datagram is None:
+                    ready = False
+                    continue
+                return len(datagram) if drop else datagram
             buf = _rbuf[0]
             if buf is None or len(buf) < size:
                 buf = _rbuf[0] = memoryview(bytearray(size))
@@ -328,7 +326,7 @@ class Socket:
                 ready = False
                 continue
             self._more = n == size
-            if not n and not self._udp:
+            if not n:
                 return None
             if drop:
                 return n
@@ -411,67 +409,108 @@ class Socket:
 
     async def _write_in_task(self, data: "ReadableBuffer") -> bool:
         if self._mode == COSOCKET:
-            if self._closing or self._state == CLOSED:
-                raise self._error or Closed()
-            if self._nothing_queued():
-                # Nothing queued and nobody waiting: send straight away (the
-                # common case; no queue bookkeeping at all).
-                size = len(data)
-                done = self._send_some(data)
-                if done == size:
-                    return True
-                data = memoryview(data)[done:]
-            return await self._queue().write_from_task(data)
+            raw = self._writable()
+            size = len(data)
+            done = 0
+            with LOCK:
+                # Nothing waits: send now, and hold the leftover's place in
+                # line before a worker thread may send (writequeue doc).
+                wq = self._wq
+                if wq is None or wq.idle():
+                    try:
+                        done = send_some(raw, data)
+                    except OSError:
+                        done = -1
+                    if done == size:
+                        return True
+                    if done >= 0 and wq is None:
+                        # Made on first need: most cosockets never queue,
+                        # and on a board every idle connection's bytes count.
+                        wq = self._wq = WriteQueue(self, raw, self.queuelen())
+                if done >= 0:
+                    token = wq.enter_line(size - done)
+            if done < 0:
+                raise self._reset_while_writing()
+            return await wq.write_from_task(memoryview(data)[done:] if done else data, token)
+        if self._mode == BLOCKING:
+            # Its write would hold the dispatcher for as long as the peer's
+            # window stays full: refused, as remora.connect() is.
+            raise DispatcherBlocked(
+                "a blocking socket's write blocks the dispatcher; bind the socket to "
+                "a task (sock.event) or write from a worker thread"
+            )
         # Asynchronous mode: a synchronous write, as the seed describes.  It
         # holds the dispatcher while the TCP buffer is full.
         self._send_all(data)
         return True
 
     def _write_blocking(self, data: "ReadableBuffer") -> bool:
-        if self._mode == COSOCKET:
-            if self._closing or self._state == CLOSED:
-                raise self._error or Closed()
-            return self._queue().write_from_thread(data)
-        self._send_all(data)
+        if self._mode != COSOCKET:
+            self._send_all(data)
+            return True
+        # A worker thread writing to a cosocket is never suspended: it sends
+        # what TCP takes now, queues only the rest, and is refused with
+        # QueueFull when the queue cannot take it (seed: Figure 2).
+        raw = self._writable()
+        size = len(data)
+        done = 0
+        with LOCK:
+            wq = self._wq
+            if wq is None or wq.idle():
+                if size > self.queuelen():
+                    raise QueueFull(0)  # could never be queued whole
+                try:
+                    done = send_some(raw, data)
+                except OSError:
+                    done = -1
+                if done == size:
+                    return True
+                if done >= 0:
+                    if wq is None:
+                        wq = self._wq = WriteQueue(self, raw, self.queuelen())
+                    wq.queue_from_thread(memoryview(data)[done:])
+            else:
+                wq.queue_from_thread(data)
+        if done < 0:
+            raise self._reset_while_writing()
+        port.call_soon_threadsafe(wq.kick)
         return True
 
-    def _nothing_queued(self) -> bool:
-        wq = self._wq
-        return wq is None or (not wq.line and not wq.queued and not wq.flushing)
+    def send_now(self, data: "ReadableBuffer") -> int:
+        """Send what the socket takes at once, with no coroutine, no wait and
+        no allocation, unless earlier writes wait in the queue (it would
+        overtake them): the bytes taken.  The caller writes the rest with
+        write(); the two are not one step for a worker thread writing to
+        the same socket meanwhile.  For answers that must go out when the
+        heap is short.  Raises Closed."""
+        raw = self._writable()
+        with LOCK:
+            wq = self._wq
+            if wq is not None and not wq.idle():
+                return 0
+            try:
+                return send_some(raw, data)
+            except OSError:
+                pass
+        raise self._reset_while_writing()
 
-    def _send_now(self, data: "ReadableBuffer") -> int:
-        """Send what the socket takes at once, without a coroutine or any
-        allocation, unless earlier writes wait in the queue (it would
-        overtake them): the bytes taken.  The caller writes the rest."""
-        return self._send_some(data) if self._nothing_queued() else 0
-
-    def _send_unqueued(self, data: "ReadableBuffer") -> bool:
-        """_send_now, True when all of data went: for an answer that must
-        go out even with no heap."""
-        return self._send_now(data) == len(data)
-
-    def _send_some(self, data: "ReadableBuffer") -> int:
-        """One non-blocking send: the bytes taken (0 when the buffer is full)."""
-        raw = self._usable()
+    def _writable(self) -> "Any":
+        raw = self._usable()  # raises Shutdown
         if raw is None:
             raise Closed()
-        try:
-            return raw.send(data)
-        except OSError as exc:
-            if port.would_block(exc):
-                return 0
-            error = Closed("peer reset while writing", True)
-            if self._wq is not None:
-                self._wq.fail(error)
-            raise error
+        return raw
+
+    def _reset_while_writing(self) -> BaseException:
+        error = Closed("peer reset while writing", True)
+        if self._wq is not None:
+            self._wq.fail(error)
+        return error
 
     def _send_all(self, data: "ReadableBuffer") -> None:
         view = memoryview(data)
         timeout_ms = profile.get("write_timeout_ms")
         while len(view):
-            raw = self._usable()
-            if raw is None:
-                raise Closed()
+            raw = self._writable()
             try:
                 n = raw.send(view)
             except OSError as exc:
@@ -545,8 +584,8 @@ class Socket:
             return
         self._close_now()
 
-    def _flushed(self) -> None:
-        # The flusher ran dry: finish a close that waited for it.
+    def flushed(self) -> None:
+        """The write queue ran dry: finish a close that waited for it."""
         if self._closing:
             self._close_now()
 

@@ -1,6 +1,6 @@
 """The bounded FIFO write queue behind a cosocket's write (seed: Figure 2).
 
-Three promises, from the seed's "Cosockets flow control":
+Four promises, from the seed's "Cosockets flow control":
 
 1. A task writing to a full socket is suspended until there is room or the
    socket closes; then it gets an error, never hangs.
@@ -9,6 +9,10 @@ Three promises, from the seed's "Cosockets flow control":
    suspended: its data is queued up to ``queuelen`` bytes and refused beyond
    that with :class:`~remora.errors.QueueFull`, whose ``queued`` is the byte
    count in the queue (the seed's ``nil, queuelen``).
+4. Data is "only queued up if the TCP/IP queue is full": while nothing waits
+   in the queue, every writer, task or thread, sends straight away, and
+   only what the socket did not take is queued.  ``queuelen`` bounds what
+   TCP could not take, never what it could.
 
 Memory stays bounded: data is copied into the queue only while the queue
 holds at most ``limit`` bytes.  A task's write that does not fit is queued
@@ -17,6 +21,11 @@ suspended until that view has been sent, so the buffer is never reused early.
 
 One flusher task per socket owns the waits for POLLOUT while the queue is
 not empty; writers never wait on the poller themselves.
+
+Threads: the MicroPython unix port has no GIL, and a worker's direct send
+races a task's.  :data:`LOCK` is held by whoever decides "nothing waits, I
+send now" until their leftover (if any) holds its place in the queue, so two
+writers' bytes never interleave on the wire.
 """
 
 from . import port
@@ -27,14 +36,26 @@ try:
 except ImportError:
     pass
 
-# One lock for every queue: worker threads append while the dispatcher sends
-# (the MicroPython unix port has no GIL).  It is held only for list updates.
-_lock = port.allocate_lock()
+# One lock for every queue: it is held only for a non-blocking send and the
+# list updates around it, never across a wait.
+LOCK = port.allocate_lock()
+
+
+def send_some(raw: "Any", data: "Any") -> int:
+    """One non-blocking send: the bytes taken, 0 when the buffer is full.
+    Other failures raise OSError."""
+    try:
+        return raw.send(data)
+    except OSError as exc:
+        if port.would_block(exc):
+            return 0
+        raise
 
 
 class WriteQueue:
-    def __init__(self, sock: "Any", limit: int) -> None:
-        self.sock = sock
+    def __init__(self, sock: "Any", raw: "Any", limit: int) -> None:
+        self.sock = sock  # told through sock.flushed() when the queue ran dry
+        self.raw = raw
         self.limit = limit
         self.chunks = []  # type: List[Any]
         self.queued = 0  # bytes waiting in chunks
@@ -45,23 +66,34 @@ class WriteQueue:
         self.error = None  # type: Optional[BaseException]
         self.progress = port.Event()
 
+    def idle(self) -> bool:
+        """Nothing queued, nobody in line, no flusher: a writer may send now
+        (ask under LOCK, and send before letting it go)."""
+        return not self.line and not self.queued and not self.flushing
+
     # -- writers -------------------------------------------------------------
 
-    async def write_from_task(self, data: "Any") -> bool:
-        size = len(data)
-        if size == 0:
-            return True
+    def enter_line(self, size: int) -> "Any":
+        """A task's place in line (call under LOCK): from here on no thread
+        sends or queues ahead of it.  The token goes to write_from_task."""
         token = [size]  # identity only; one small list per waiting write
         self.line.append(token)
+        return token
+
+    async def write_from_task(self, data: "Any", token: "Any") -> bool:
+        """Send data in the token's turn: straight away when nothing is
+        queued ahead, else queued (a copy within the limit, or a loan of the
+        caller's buffer that is awaited until sent)."""
+        size = len(data)
         try:
             while True:
                 self._raise_error()
                 if self.line[0] is token:
                     rest = data
                     if self.queued == 0 and not self.flushing:
-                        # Nothing ahead of us: send straight away, which is the
-                        # common case and costs no copy and no flusher task.
-                        done = self._send_now(data)
+                        # First in line and nothing queued: no other writer
+                        # can send now (they see the line), so no LOCK here.
+                        done = self.send(data)
                         if done == size:
                             return True
                         rest = memoryview(data)[done:]
@@ -81,21 +113,35 @@ class WriteQueue:
                         return True
                 await self._wait_progress()
         finally:
-            self.line.remove(token)
+            with LOCK:
+                self.line.remove(token)
             self.progress.set()
 
-    def write_from_thread(self, data: "Any") -> bool:
+    def queue_from_thread(self, data: "Any") -> None:
+        """Queue a thread's data behind what waits (call under LOCK); raises
+        QueueFull when tasks wait in line or it would pass the limit.  The
+        caller kicks the flusher once LOCK is released."""
+        self._raise_error()
         size = len(data)
-        with _lock:
-            self._raise_error()
-            # Tasks already waiting come first (FIFO); a thread cannot wait.
-            if self.line or self.queued + size > self.limit:
-                raise QueueFull(self.queued)
-            self.chunks.append(bytes(data))
-            self.queued += size
-            self.added += size
-        port.call_soon_threadsafe(self.kick)
-        return True
+        # Tasks already waiting come first (FIFO); a thread cannot wait.
+        if self.line or self.queued + size > self.limit:
+            raise QueueFull(self.queued)
+        self.chunks.append(bytes(data))
+        self.queued += size
+        self.added += size
+
+    def send(self, data: "Any") -> int:
+        """One direct send, counted: the bytes taken.  A peer reset fails
+        the queue and raises Closed(reset=True)."""
+        try:
+            n = send_some(self.raw, data)
+        except OSError:
+            error = Closed("peer reset while writing", True)
+            self.fail(error)
+            raise error
+        self.added += n
+        self.sent += n
+        return n
 
     # -- the flusher ---------------------------------------------------------
 
@@ -106,10 +152,10 @@ class WriteQueue:
             port.create_task(self._flush())
 
     async def _flush(self) -> None:
-        raw = self.sock._s
+        raw = self.raw
         try:
             while self.error is None:
-                with _lock:
+                with LOCK:
                     if not self.chunks:
                         break
                     head = self.chunks[0]
@@ -124,18 +170,12 @@ class WriteQueue:
                 self._consumed(n)
         finally:
             self.flushing = False
-            self.sock._flushed()
+            self.sock.flushed()
 
     # -- bookkeeping ---------------------------------------------------------
 
-    def _send_now(self, data: "Any") -> int:
-        n = self.sock._send_some(data)
-        self.added += n
-        self.sent += n
-        return n
-
     def _append(self, chunk: "Any") -> int:
-        with _lock:
+        with LOCK:
             self.chunks.append(chunk)
             self.queued += len(chunk)
             self.added += len(chunk)
@@ -144,7 +184,7 @@ class WriteQueue:
         return end
 
     def _consumed(self, n: int) -> None:
-        with _lock:
+        with LOCK:
             head = self.chunks[0]
             if n >= len(head):
                 self.chunks.pop(0)
@@ -164,7 +204,7 @@ class WriteQueue:
 
     def fail(self, error: BaseException) -> None:
         """The socket is gone: drop the queue and wake every writer with error."""
-        with _lock:
+        with LOCK:
             if self.error is None:
                 self.error = error
             self.chunks = []

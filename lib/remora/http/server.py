@@ -121,7 +121,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                     if piece:
                         # What the socket takes at once goes with no
                         # coroutine (no heap): usually all of it.
-                        sent = sock._send_now(piece)
+                        sent = sock.send_now(piece)
                         if sent:
                             wrote = True
                         if sent < len(piece):
@@ -152,7 +152,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         port.collect()
         if not wrote:
             try:
-                if sock._send_unqueued(OVERLOADED):
+                if sock.send_now(OVERLOADED) == len(OVERLOADED):
                     _wait(watch, BODY, 1000)
                     await _drain(sock)
             except _GONE:

@@ -292,6 +292,14 @@ def no_delay(sock: socket.socket) -> None:
         pass
 
 
+def recv_datagram(sock: socket.socket, size: int) -> Optional[bytes]:
+    """One datagram (at most size bytes), or None when none is there yet."""
+    try:
+        return sock.recv(size)
+    except BlockingIOError:
+        return None
+
+
 def recv_into(sock: socket.socket, buf: Any, size: int) -> Optional[int]:
     """Read up to size bytes into buf: the count, 0 at end of stream, None
     when nothing is there yet."""

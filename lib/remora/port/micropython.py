@@ -295,6 +295,12 @@ def create_task(coro):
 
 
 def current_task():
+    """The task running on this thread: None off the dispatcher's thread.
+
+    asyncio's cur_task is one global that every thread sees; a worker
+    asking while some task runs on the dispatcher must not see that task."""
+    if _thread.get_ident() != _loop_thread[0]:
+        return None
     return core.cur_task
 
 
@@ -467,9 +473,13 @@ async def _run_waker():
             await asyncio.sleep_ms(10)
 
 
+_loop_thread = [None]  # the thread running the dispatcher (current_task)
+
+
 def run(main_coro):
     """Run the dispatcher until main_coro finishes; return its result."""
     asyncio.new_event_loop()
+    _loop_thread[0] = _thread.get_ident()
     core._io_queue.poller = _Poller(core._io_queue.poller)
     _spare[0] = bytearray(_SPARE_BYTES)
     _waker[0] = _make_waker()
@@ -486,6 +496,7 @@ def run(main_coro):
     try:
         return asyncio.run(root())
     finally:
+        _loop_thread[0] = None
         _waker[0].close()
         _waker[0] = None
 
@@ -501,5 +512,18 @@ def no_delay(sock):
 
 def recv_into(sock, buf, size):
     """Read up to size bytes into buf: the count, 0 at end of stream, None
-    when nothing is there yet (a non-blocking stream's readinto says so)."""
+    when nothing is there yet (a non-blocking stream's readinto says so).
+
+    A stream socket only: readinto reads until buf is full or nothing more
+    is there, which on a datagram socket runs datagrams together."""
     return sock.readinto(buf, size)
+
+
+def recv_datagram(sock, size):
+    """One datagram (at most size bytes), or None when none is there yet."""
+    try:
+        return sock.recv(size)
+    except OSError as exc:
+        if errno_of(exc) in _WOULD_BLOCK:
+            return None
+        raise
