@@ -222,10 +222,11 @@ class Reader:
         if key is not None:
             piece = bytearray(take)  # type: Any
             xor_mask(memoryview(buf)[pos:end], rotate(key, self._length - left), piece, 0)
-        elif pos == 0 and end == len(buf) and type(buf) is bytes:
-            piece = buf  # the whole feed, immutable: no copy
+        elif type(buf) is bytes:
+            # The whole feed, immutable, is the piece itself: no copy.
+            piece = buf if pos == 0 and end == len(buf) else buf[pos:end]
         else:
-            piece = bytes(buf[pos:end])
+            piece = bytes(memoryview(buf)[pos:end])  # one copy, not two
         self._pos = end
         left -= take
         flags = self._flags
