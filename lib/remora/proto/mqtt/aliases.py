@@ -1,0 +1,85 @@
+"""Topic Aliases (MQTT 5.0 §3.3.2.3.4): a two-byte number standing for a topic
+name within one network connection, in each direction.
+
+"A Topic Alias is an integer value that is used to identify the Topic
+instead of using the Topic Name.  This reduces the size of the PUBLISH
+packet"; the sender sets a mapping by sending the topic with the alias, and
+then may send an empty topic with the alias alone.  Mappings "exist only
+within a Network Connection": both tables are dropped by ``connect()``, and
+a message re-sent after a reconnect always carries its full topic.
+
+Ours (towards the server): at most ``aliases_out`` of them, within the
+server's Topic Alias Maximum (§3.2.2.3.8; "A Client MUST NOT send a Topic
+Alias greater than" it [MQTT-3.3.2-9]).  The first topics published take
+them in turn and keep them; later topics go out in full (no eviction: a
+board publishes to a handful of topics, and a fixed mapping costs nothing to
+decide).
+
+Theirs (from the server): at most our Topic Alias Maximum
+(``topic_alias_max``, §3.1.2.11.5), a table of that many slots made on the
+first alias received.  An alias of 0 or above our maximum is 0x94 Topic
+Alias invalid [MQTT-3.3.2-8, -10]; an empty topic with an alias not set yet
+is a Protocol Error.
+
+Each table is a list of topic strings, alias n at index n - 1, held by the
+Connection (``_aliases``, ``_alias_in``); None until the first alias.
+"""
+
+from .events import RemoteProtocolError
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
+        return value
+
+
+TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
+if TYPE_CHECKING:
+    from typing import Any
+
+_TOPIC_ALIAS = const(0x23)  # the property (.props)
+
+
+def choose(conn: "Any", topic: str) -> int:
+    """Our Topic Alias for ``topic``: negative when the server knows it
+    already (send the alias alone), positive for a new one (send the topic
+    with it; :func:`commit` once the packet is sure to go), 0 for none."""
+    limit = min(conn.aliases_out, conn.their_alias_max)
+    if not limit:
+        return 0
+    table = conn._aliases
+    if table is None:
+        return 1
+    for i in range(len(table)):
+        if table[i] == topic:
+            return -(i + 1)
+    return len(table) + 1 if len(table) < limit else 0
+
+
+def commit(conn: "Any", topic: str) -> None:
+    """The PUBLISH setting the next alias for ``topic`` is going out."""
+    if conn._aliases is None:
+        conn._aliases = [topic]
+    else:
+        conn._aliases.append(topic)
+
+
+def resolve(conn: "Any", msg: "Any") -> None:
+    """Apply a received PUBLISH's Topic Alias: note the mapping it sets, or
+    put the topic it stands for into ``msg.topic``."""
+    alias = msg.properties.get(_TOPIC_ALIAS)
+    if alias is None:
+        return
+    if not 0 < alias <= conn.topic_alias_max:
+        raise RemoteProtocolError("invalid topic alias %d" % alias, 0x94)
+    table = conn._alias_in
+    if table is None:
+        table = conn._alias_in = [None] * conn.topic_alias_max
+    if msg.topic:
+        table[alias - 1] = msg.topic
+    elif table[alias - 1] is None:
+        raise RemoteProtocolError("topic alias %d not set" % alias, 0x82)
+    else:
+        msg.topic = table[alias - 1]

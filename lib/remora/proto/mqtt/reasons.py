@@ -1,0 +1,93 @@
+"""Names of MQTT reason codes (5.0 §2.4), for logs and error messages.
+
+Not loaded by the core: a driver imports it when it wants a name.  The table
+is one tuple of strings, each "code:name", kept as the specification lists
+the codes; :func:`name` scans it (a log line is no hot path, and a dict
+would cost a board its heap for every entry).  Some codes mean different
+things in different packets (0x00 is Success, Normal disconnection or
+Granted QoS 0; 0x01 and 0x02 are granted QoS in a SUBACK); the first name
+is given.
+
+3.1.1 has reason codes only in CONNACK (its "return codes", §3.2.2.3) and
+SUBACK (0x80 Failure); pass ``v3=True`` for the CONNACK ones.
+"""
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
+        return value
+
+
+_NAMES = const(
+    (
+        "0:Success",
+        "1:Granted QoS 1",
+        "2:Granted QoS 2",
+        "4:Disconnect with Will Message",
+        "16:No matching subscribers",
+        "17:No subscription existed",
+        "24:Continue authentication",
+        "25:Re-authenticate",
+        "128:Unspecified error",
+        "129:Malformed Packet",
+        "130:Protocol Error",
+        "131:Implementation specific error",
+        "132:Unsupported Protocol Version",
+        "133:Client Identifier not valid",
+        "134:Bad User Name or Password",
+        "135:Not authorized",
+        "136:Server unavailable",
+        "137:Server busy",
+        "138:Banned",
+        "139:Server shutting down",
+        "140:Bad authentication method",
+        "141:Keep Alive timeout",
+        "142:Session taken over",
+        "143:Topic Filter invalid",
+        "144:Topic Name invalid",
+        "145:Packet Identifier in use",
+        "146:Packet Identifier not found",
+        "147:Receive Maximum exceeded",
+        "148:Topic Alias invalid",
+        "149:Packet too large",
+        "150:Message rate too high",
+        "151:Quota exceeded",
+        "152:Administrative action",
+        "153:Payload format invalid",
+        "154:Retain not supported",
+        "155:QoS not supported",
+        "156:Use another server",
+        "157:Server moved",
+        "158:Shared Subscriptions not supported",
+        "159:Connection rate exceeded",
+        "160:Maximum connect time",
+        "161:Subscription Identifiers not supported",
+        "162:Wildcard Subscriptions not supported",
+    )
+)
+
+# 3.1.1 §3.2.2.3: the CONNACK return codes, by code.
+_V3_CONNACK = const(
+    (
+        "Connection Accepted",
+        "unacceptable protocol version",
+        "identifier rejected",
+        "Server unavailable",
+        "bad user name or password",
+        "not authorized",
+    )
+)
+
+
+def name(code: int, v3: bool = False) -> str:
+    """The name of reason code ``code`` (with ``v3``: of a 3.1.1 CONNACK
+    return code); "0x.. unknown" for a code the specification lacks."""
+    if v3 and 0 <= code < len(_V3_CONNACK):
+        return _V3_CONNACK[code]
+    prefix = "%d:" % code
+    for entry in _NAMES:
+        if entry.startswith(prefix):
+            return entry[len(prefix) :]
+    return "0x%02x unknown" % code
