@@ -197,6 +197,33 @@ class Program:
                     )
                 self._cond.wait(min(left, 0.2))
 
+    def wait_for_stderr(self, text: str, timeout: float = 10) -> str:
+        """The first stderr line containing text, waiting for it until the timeout.
+
+        stdout and stderr are read by two threads, so a line printed to one stream
+        before a line printed to the other may still arrive after it: a test that needs
+        a line of each waits for each.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self._err:
+                    if text in line:
+                        return line
+                if not self._readers[1].is_alive():
+                    self.proc.wait(1)
+                    raise AssertionError(
+                        "program exited before printing %r to stderr\n%s"
+                        % (text, self.output_unlocked())
+                    )
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        "no stderr line with %r within %ss\n%s"
+                        % (text, timeout, self.output_unlocked())
+                    )
+                self._cond.wait(min(left, 0.2))
+
     def output_unlocked(self) -> str:
         return "argv: %s\nexit: %s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
             " ".join(self.argv),
