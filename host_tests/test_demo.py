@@ -137,29 +137,49 @@ def test_page_flood_on_the_board_heap(demo):
     assert curl("http://127.0.0.1:%d/hello" % demo.port) == b"Hello, world!"
 
 
-@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
-def test_demo_on_the_esp32_heap_answers_or_refuses(runtime, ntp_server):  # noqa: F811
-    # The ESP32's 110 KiB heap is too small for the demo on this 64-bit unix
-    # port (README, "Benchmarks"): after a page or two, what is free is in
-    # pieces smaller than a read.  Each request must still get a whole
-    # answer, the page or a 503, never a reset: a 4 KiB POST that does not
-    # fit is drained without allocating before the server closes.
+def stats_of(port):
+    """/stats as a dict, or its raw answer when it is not JSON (a 503)."""
+    out = curl("http://127.0.0.1:%d/stats" % port)
+    try:
+        return json.loads(out)
+    except ValueError:
+        return out
+
+
+def esp32_tour(body):
+    """The demo's whole tour: every page, the static files, the form, the NTP page, the
+    admin area, a 4 KiB ``POST /echo``; each request on its own connection."""
+    close = b"Host: x\r\nConnection: close\r\n\r\n"
+    return [
+        b"GET / HTTP/1.1\r\n" + close,
+        b"GET /ntp.rsp HTTP/1.1\r\n" + close,
+        b"GET /admin/ HTTP/1.1\r\nAuthorization: Basic YWRtaW46cmVtb3Jh\r\n" + close,
+        b"GET /static/style.css HTTP/1.1\r\n" + close,
+        b"GET /static/about.html HTTP/1.1\r\n" + close,
+        b"POST / HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 6\r\n" + close[:-2] + b"\r\nname=x",
+        b"POST /echo HTTP/1.1\r\nContent-Length: 4096\r\n" + close + body,
+        b"GET /hello HTTP/1.1\r\n" + close,
+    ]
+
+
+@pytest.mark.parametrize("runtime", ["cpython", "micropython", "micropython64"])
+def test_demo_tour_on_the_esp32(runtime, ntp_server):  # noqa: F811
+    # The ESP32's 110 KiB heap.  On the simulated board (micropython: the
+    # 32-bit firmware, remora frozen in, as on the ESP32 itself) and on
+    # CPython the whole tour answers 200, three times over, and /stats shows
+    # the heap left after it.  On the 64-bit unix port (micropython64) every
+    # object takes about 1.7 times its heap, and after a page or two what is
+    # free is in pieces smaller than a read: each request must still get a
+    # whole answer, the page or a 503, never a reset (a 4 KiB POST that does
+    # not fit is drained without allocating before the server closes).
     srv = Server(runtime, "--ntp", "127.0.0.1:%d" % ntp_server, app=DEMO, board="esp32")
     try:
+        at_start = stats_of(srv.port)
         body = os.urandom(4096)
-        tour = [
-            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            b"GET /ntp.rsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            b"GET /admin/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46cmVtb3Jh\r\n"
-            b"Connection: close\r\n\r\n",
-            b"GET /static/style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 6\r\nConnection: close\r\n\r\nname=x",
-            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n" + body,
-        ]
         seen = []
         for _ in range(3):
-            for request in tour:
+            for request in esp32_tour(body):
                 out = raw_exchange(srv.port, request, timeout=20)
                 status = status_of(out)
                 head, _, content = out.partition(b"\r\n\r\n")
@@ -168,11 +188,18 @@ def test_demo_on_the_esp32_heap_answers_or_refuses(runtime, ntp_server):  # noqa
                     request[:30], out[:300], srv.output())
                 if request.startswith(b"POST /echo") and status == 200:
                     assert content == body
-                seen.append(status)
+                seen.append((request.split(b" HTTP")[0].decode(), status))
         assert srv.returncode is None, srv.output()
-        out = raw_exchange(srv.port, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        assert out.endswith(b"Hello, world!") or out.endswith(b"503 Service Unavailable\n"), out
-        if runtime == "cpython":
-            assert set(seen) == {200}, seen  # no fixed heap: everything fits
+        after = stats_of(srv.port)
+        print("esp32 heap on %s: in use at start %s, after the tour %s" % (runtime, at_start, after))
+        if runtime == "micropython64":
+            return  # /stats itself may be refused there
+        assert [s for s in seen if s[1] != 200] == [], (seen, srv.output())
+        assert after["board"] == "esp32" and after["runtime"] == "micropython" or (
+            runtime == "cpython" and after["runtime"] == "cpython"), after
+        if runtime == "micropython":
+            # The heap left after the tour is on /stats; an earlier measurement with
+            # remora from flash instead of frozen had 48 KB free here.
+            assert after["heap_free"] > 40000, after
     finally:
         srv.stop()
