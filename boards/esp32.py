@@ -1,4 +1,14 @@
-# ESP32 (ESP32_GENERIC, ~520 KiB SRAM, no PSRAM): about 110 KiB of MicroPython heap is free with Wi-Fi up.
+# ESP32 (MicroPython's ESP32_GENERIC firmware; 520 KiB of SRAM, no PSRAM).
+#
+# Where the heap figure comes from: about 110 KiB is the MicroPython heap usually reported
+# free (gc.mem_free()) on ESP32_GENERIC with Wi-Fi up.  It matches how the port sizes its
+# heap: MicroPython's ports/esp32/mpconfigport.h starts the heap at 56 KiB on the ESP32
+# (MICROPY_GC_INITIAL_HEAP_SIZE) and grows it from the ESP-IDF heap on demand
+# (MICROPY_GC_SPLIT_HEAP_AUTO), a size "chosen so they can grow the heap once (double it)
+# and still have enough internal RAM to start WiFi and make a HTTPS request": 2 x 56 KiB.
+# More can be had only at the expense of Wi-Fi and TLS.  Not measured on a board for this
+# project; the simulated board runs it on a 32-bit build, where objects have the ESP32's
+# sizes (tools/remora_tools/firmware.py).
 # Only a dict literal: host tools read it with ast.literal_eval, boards import it as remora_board.
 PROFILE = {
     "name": "esp32",

@@ -1,4 +1,10 @@
-# ESP32-S3 (ESP32_GENERIC_S3): has PSRAM, but we budget conservatively at 256 KiB of heap.
+# ESP32-S3 (MicroPython's ESP32_GENERIC_S3 firmware on a module without PSRAM; 512 KiB of SRAM).
+#
+# Where the heap figure comes from: a budget, not a measurement.  The ESP32-S3 datasheet
+# gives 512 KiB of SRAM; MicroPython's ports/esp32/mpconfigport.h starts the heap at
+# 64 KiB there and grows it from the ESP-IDF heap on demand (MICROPY_GC_SPLIT_HEAP_AUTO).
+# 256 KiB, half the SRAM, leaves the other half to ESP-IDF, Wi-Fi and TLS.  A module with
+# PSRAM gets a heap in PSRAM instead: see esp32s3spiram.py.
 # Only a dict literal: host tools read it with ast.literal_eval, boards import it as remora_board.
 PROFILE = {
     "name": "esp32s3",

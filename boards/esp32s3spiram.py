@@ -1,5 +1,9 @@
 # ESP32-S3 with 8 MiB PSRAM (e.g. ESP32-S3-DevKitC-1 N8R8, MicroPython's ESP32_GENERIC_S3
-# SPIRAM build): the MicroPython heap lives in PSRAM; 1 MiB here is a conservative share.
+# SPIRAM_OCT build).
+#
+# Where the heap figure comes from: a budget.  With PSRAM, MicroPython's esp32 port puts
+# the heap in PSRAM (the module's datasheet: 8 MiB); 1 MiB here is a conservative share,
+# not a measurement.
 # Only a dict literal: host tools read it with ast.literal_eval, boards import it as remora_board.
 PROFILE = {
     "name": "esp32s3spiram",

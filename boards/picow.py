@@ -1,4 +1,10 @@
-# Raspberry Pi Pico W (RP2040 + CYW43 Wi-Fi, 264 KiB SRAM): about 160 KiB heap, lwIP has few PCBs.
+# Raspberry Pi Pico W (MicroPython's RPI_PICO_W firmware; RP2040 + CYW43439 Wi-Fi).
+#
+# Where the heap figure comes from: the RP2040 datasheet gives 264 KiB of SRAM; MicroPython's
+# rp2 port gives the heap what its static data (the CYW43 driver, lwIP's pools, Bluetooth)
+# and the stacks leave (the linker script's __GcHeapStart..__GcHeapEnd), which on RPI_PICO_W
+# is usually reported as about 160 KiB free after boot.  Not measured on a board for this
+# project.  lwIP there has few PCBs, hence the small connection limits.
 # Only a dict literal: host tools read it with ast.literal_eval, boards import it as remora_board.
 PROFILE = {
     "name": "picow",

@@ -1,4 +1,6 @@
-# MicroPython unix port / CPython host: generous limits for development and tests (2 MiB heap).
+# MicroPython unix port / CPython host: generous limits for development and tests.
+#
+# Not a board: the 2 MiB heap is a choice for development, not a figure from any device.
 # Only a dict literal: host tools read it with ast.literal_eval, boards import it as remora_board.
 PROFILE = {
     "name": "unix",
