@@ -41,26 +41,14 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional
 
 
-# -- reason codes the core and its drivers act on (5.0 §2.4) ----------------------------------
-# The full table with names is in .reasons (loaded only by who wants names).
-SUCCESS = const(0x00)
-NORMAL_DISCONNECTION = const(0x00)
-DISCONNECT_WITH_WILL = const(0x04)
-UNSPECIFIED_ERROR = const(0x80)
-MALFORMED_PACKET = const(0x81)
-PROTOCOL_ERROR = const(0x82)
-PACKET_ID_NOT_FOUND = const(0x92)
-RECEIVE_MAXIMUM_EXCEEDED = const(0x93)
-TOPIC_ALIAS_INVALID = const(0x94)
-PACKET_TOO_LARGE = const(0x95)
-QOS_NOT_SUPPORTED = const(0x9B)
-RETAIN_NOT_SUPPORTED = const(0x9A)
+# Reason codes used here (5.0 §2.4; public names and all the others: .reasons).
+_PROTOCOL_ERROR = const(0x82)
 
 
 class ProtocolError(Exception):
     """Base class: ``reason`` is the MQTT reason code that fits the failure."""
 
-    reason = PROTOCOL_ERROR
+    reason = _PROTOCOL_ERROR
 
     def __init__(self, message: str = "protocol error", reason: int = -1) -> None:
         super().__init__(message)

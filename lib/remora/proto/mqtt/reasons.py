@@ -1,8 +1,9 @@
-"""Names of MQTT reason codes (5.0 §2.4), for logs and error messages.
+"""MQTT reason codes (5.0 §2.4): names for the ones a driver acts on, and
+the name of every code, for logs and error messages.
 
-Not loaded by the core: a driver imports it when it wants a name.  The table
-is one tuple of strings, each "code:name", kept as the specification lists
-the codes; :func:`name` scans it (a log line is no hot path, and a dict
+Not loaded by the core (it uses the numbers): a driver imports it when it
+wants a name.  The table is one tuple of strings, each "code:name", in the
+order of the specification; :func:`name` scans it (a log line is no hot path, and a dict
 would cost a board its heap for every entry).  Some codes mean different
 things in different packets (0x00 is Success, Normal disconnection or
 Granted QoS 0; 0x01 and 0x02 are granted QoS in a SUBACK); the first name
@@ -19,6 +20,26 @@ except ImportError:
     def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
         return value
 
+
+# Codes a driver acts on, by name.
+SUCCESS = const(0x00)
+NORMAL_DISCONNECTION = const(0x00)
+DISCONNECT_WITH_WILL = const(0x04)
+NO_MATCHING_SUBSCRIBERS = const(0x10)
+UNSPECIFIED_ERROR = const(0x80)
+MALFORMED_PACKET = const(0x81)
+PROTOCOL_ERROR = const(0x82)
+NOT_AUTHORIZED = const(0x87)
+SERVER_SHUTTING_DOWN = const(0x8B)
+SESSION_TAKEN_OVER = const(0x8E)
+PACKET_ID_NOT_FOUND = const(0x92)
+RECEIVE_MAXIMUM_EXCEEDED = const(0x93)
+TOPIC_ALIAS_INVALID = const(0x94)
+PACKET_TOO_LARGE = const(0x95)
+RETAIN_NOT_SUPPORTED = const(0x9A)
+QOS_NOT_SUPPORTED = const(0x9B)
+USE_ANOTHER_SERVER = const(0x9C)
+SERVER_MOVED = const(0x9D)
 
 _NAMES = const(
     (

@@ -90,8 +90,7 @@ class Session:
         while True:
             pid = pid % 0xFFFF + 1  # 1..65535
             if self._find(pid) < 0 and self._request(pid) < 0:
-                self._last_id = pid
-                return pid
+                return pid  # taken by add() or add_request()
 
     # -- our publishes ------------------------------------------------------------------
 
@@ -116,6 +115,7 @@ class Session:
 
     def add(self, pid: int, flags: int, topic: str, payload: bytes, props: "Any") -> None:
         """Record a QoS 1/2 publish just sent."""
+        self._last_id = pid
         entry = [pid, flags | _COUNTED, topic, payload, props]
         if self.out is None:
             self.out = [entry]
@@ -206,6 +206,7 @@ class Session:
 
     def add_request(self, pid: int, unsubscribe: int, count: int) -> None:
         """Record a SUBSCRIBE (0) or UNSUBSCRIBE (1) of ``count`` filters."""
+        self._last_id = pid
         entry = pid | unsubscribe << 16 | count << 17
         if self.requests is None:
             self.requests = [entry]
