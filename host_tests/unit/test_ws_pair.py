@@ -197,6 +197,18 @@ assembler.add(Data(b"ab", False, 2, 4, True))
 assembler.reset()
 assert assembler.add(Data(b"xy", False, 2, 2, True)) == (b"xy", False)
 
+# -- the package's names load their module on first use -------------------------------
+from remora.proto import ws  # noqa: E402
+
+assert ws.Connection is Connection and ws.Assembler is Assembler and ws.SERVER == SERVER
+assert ws.DONE is DONE and ws.utf8.check(b"", b"a", True) == b""
+try:
+    ws.NoSuchName
+    raise AssertionError("no AttributeError")
+except AttributeError:
+    pass
+assert repr(Close(1000, "x", True)).startswith("Close{") and "1000" in repr(Close(1000))
+
 # -- an idle Connection's heap ----------------------------------------------------------------
 if hasattr(gc, "mem_alloc"):  # MicroPython
     Connection(SERVER)  # classes and modules loaded

@@ -128,8 +128,11 @@ for mode in MODES:
             for i in range(len(text) + 1):
                 assert not pieces_valid([text[:i], text[i:]]), (mode, text, i)
             assert not pieces_valid([text[i : i + 1] for i in range(len(text))] + [b""])
-    # A pieces' own buffer may be a bytearray (the core's unmasked pieces).
+    # A piece may be a bytearray (the core's unmasked pieces) or a memoryview.
     assert utf8.check(b"", bytearray("é€".encode()), True) == b""
+    assert utf8.check(b"", memoryview("é€".encode()), True) == b""
+    assert utf8.check(b"", memoryview(b"a" + bytes((0xED, 0xA0, 0x80))), True) is None
+    assert utf8.check(b"", memoryview(b"a" + bytes((0xC0, 0x80))), True) is None
     assert utf8.check(b"", bytearray(bytes((0xE2, 0x82))), False) == bytes((0xE2, 0x82))
     assert utf8.check(b"", bytearray(bytes((0xED, 0xA0, 0x80))), False) is None
     # Fail fast: an impossible prefix fails before its code point ends.
