@@ -86,10 +86,12 @@ class Reader:
     def receive_data(self, data: "Any") -> None:
         """Add bytes read from the peer; ``b""`` means EOF.
 
-        The core keeps a reference to ``data`` until ``next_event()`` has
-        consumed it: a driver that reads into one reused buffer must drain
-        the events before it reads again.  After the connection ended
-        (CLOSED, ERROR) data is dropped; after EOF it is our bug.
+        ``data`` is any bytes-like object.  The core keeps a reference to
+        it (no copy) until ``next_event()`` returns NEED_DATA, and then
+        holds none to a mutable buffer: a driver that reads into one reused
+        buffer drains the events before it reads again.  After the
+        connection ended (CLOSED, ERROR) data is dropped; after EOF it is
+        our bug.
         """
         flags = self._flags
         if flags & _EOF:
@@ -102,7 +104,9 @@ class Reader:
         buf = self._buf
         pos = self._pos
         if pos < len(buf):
-            self._buf = bytes(buf[pos:]) + bytes(data)
+            # Join the unparsed rest (after a drain: at most a frame head and
+            # a control frame, 139 bytes) and the new bytes.
+            self._buf = bytes(memoryview(buf)[pos:]) + data
         else:
             self._buf = data
         self._pos = 0
@@ -290,8 +294,14 @@ class Reader:
 
     def _starved(self) -> "Any":
         # The bytes ran out: NEED_DATA, or the end of the connection at EOF.
-        if self._pos >= len(self._buf):
+        buf = self._buf
+        if self._pos >= len(buf):
             self._buf = b""  # let the consumed feed go
+            self._pos = 0
+        elif type(buf) is not bytes:
+            # A part of a head or control frame waits in the driver's buffer,
+            # which it may reuse for its next read: keep a copy instead.
+            self._buf = bytes(memoryview(buf)[self._pos :])
             self._pos = 0
         if not self._flags & _EOF:
             return NEED_DATA
