@@ -254,8 +254,8 @@ class Connection:
         data = encode.publish(send_topic, payload, flags, pid or 0, send_body)
         self._check_size(data)
         # Committed.
-        if alias > 0:
-            aliases.commit(self, topic)
+        if alias and send_topic:
+            aliases.commit(self, topic)  # a new alias: the server learns it now
         if pid is not None:
             self.session.add(pid, flags, topic, payload, body)
         return pid, data
