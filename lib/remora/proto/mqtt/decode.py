@@ -143,8 +143,9 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
         if ptype == _SUBACK:
             allowed = _SUBACK_CODES if v5 else _SUBACK_CODES_V3
         else:
-            # 3.1.1 §3.11: an UNSUBACK is the packet identifier alone.
-            allowed = _UNSUBACK_CODES if v5 else b""
+            allowed = _UNSUBACK_CODES
+            if not v5:
+                _end(rd)  # 3.1.1 §3.11.1: an UNSUBACK is the packet identifier alone
         while rd.pos < rd.end:
             codes.append(_code(rd.byte(), allowed))
         if ptype == _SUBACK:
