@@ -195,7 +195,7 @@ for v in (4, 5):
         assert conn.next_event() is NEED_DATA
         conn.receive_data(b"")
         event = conn.next_event()
-        assert event == ConnectionClosed(None, "the server closed in the middle of a packet"), event
+        assert event == ConnectionClosed(None, "the server closed in the middle of a packet")
         assert conn.data_to_send() == b""  # the server is gone: no DISCONNECT
     conn = connected(v)
     conn.receive_data(b"\xd0\x00")
@@ -271,6 +271,30 @@ closes(connected(v), b"\x30\x07\x00\x01t\x03\x23\x00\x01", 0x94, "alias, none an
 closes(connected(v, topic_alias_max=2), b"\x30\x07\x00\x01t\x03\x23\x00\x03", 0x94, "alias 3")
 closes(connected(v, topic_alias_max=2), b"\x30\x06\x00\x00\x03\x23\x00\x01", 0x82,
        "an alias used before it is set")
+
+# Request Problem Information 0 (§3.1.2.11.7): a Reason String or User Property is then a
+# Protocol Error anywhere but in PUBLISH, CONNACK and DISCONNECT [MQTT-3.1.2-29].
+def quiet():
+    conn = Connection(5)
+    conn.connect("c", properties={0x17: 0})
+    conn.receive_data(b"\x20\x09\x00\x00\x06\x1f\x00\x03why")  # allowed in a CONNACK
+    assert type(conn.next_event()) is ConnAck
+    conn.resend()
+    return conn
+
+
+conn = quiet()
+conn.publish("t", b"", 1)
+closes(conn, b"\x40\x0a\x00\x01\x00\x06\x1f\x00\x03why", 0x82, "a Reason String in a PUBACK")
+conn = quiet()
+conn.subscribe([("a", 0)])
+closes(conn, b"\x90\x0b\x00\x01\x07\x26\x00\x01k\x00\x01v\x00", 0x82, "User Property, SUBACK")
+closes(quiet(), b"\x62\x0a\x00\x01\x00\x06\x1f\x00\x03why", 0x82, "a Reason String in a PUBREL")
+conn = quiet()
+conn.receive_data(b"\x30\x0c\x00\x01t\x07\x26\x00\x01k\x00\x01vm")  # a PUBLISH may
+assert conn.next_event().properties == {0x26: [("k", "v")]}
+conn.receive_data(b"\xe0\x08\x8b\x06\x1f\x00\x03why")  # and so may a DISCONNECT
+assert conn.next_event().properties == {0x1F: "why"}
 
 # -- what we do wrong raises, and changes nothing ---------------------------------------------
 conn = connected(5)

@@ -15,7 +15,7 @@ from remora.proto.mqtt.events import NEED_DATA, ConnAck, ConnectionClosed, Disco
 from remora.proto.mqtt.events import InflightFull, LocalProtocolError, Message, PingResp
 from remora.proto.mqtt.events import PubAck, PubComp, SubAck, UnsubAck
 from remora.proto.mqtt.topics import matches
-from remora.proto.mqtt.wire import Reader, fixed_header, packet, text, u16, vbi
+from remora.proto.mqtt.wire import Reader, fixed_header, packet, text, u16
 
 
 class Broker:
@@ -362,6 +362,11 @@ for version in (4, 5):
     assert conn.keepalive_due(0, 90000) == KEEPALIVE_TIMEOUT  # 1.5 periods of silence
     assert drain(conn, b"\xd0\x00") == [PingResp()]
     assert conn.keepalive_due(0, 0) == KEEPALIVE_IDLE
+    # Waiting for the CONNACK: one Keep Alive period after our last packet, give up.
+    conn = Connection(version)
+    conn.connect("c", keepalive_s=10)
+    assert conn.keepalive_due(9999, 10**9) == KEEPALIVE_IDLE
+    assert conn.keepalive_due(10000, 0) == KEEPALIVE_TIMEOUT
     conn = Connection(version)
     conn.connect("c", keepalive_s=0)
     drain(conn, Broker(version).feed(b""))

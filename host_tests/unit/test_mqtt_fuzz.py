@@ -140,7 +140,7 @@ for version in (4, 5):
             whole = run(version, [data])
             pieces = run(version, split(data))
             bytewise = run(version, [data[i : i + 1] for i in range(len(data))])
-        except Exception as exc:  # any error but the documented one is a bug: show the case
+        except Exception:  # any error but the documented one is a bug: show the case
             print("case", version, case, data)
             raise
         assert whole == pieces == bytewise, (version, case, data, whole, pieces, bytewise)

@@ -25,7 +25,9 @@ Each table is a list of topic strings, alias n at index n - 1, held by the
 Connection (``_aliases``, ``_alias_in``); None until the first alias.
 """
 
+from . import encode
 from .events import RemoteProtocolError
+from .wire import u16
 
 try:
     from micropython import const
@@ -39,13 +41,36 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the
 if TYPE_CHECKING:
     from typing import Any
 
-_TOPIC_ALIAS = const(0x23)  # the property (.props)
+_TOPIC_ALIAS = const(0x23)  # the property (.props), also written as its byte below
 
 
-def choose(conn: "Any", topic: str) -> int:
-    """Our Topic Alias for ``topic``: negative when the server knows it
-    already (send the alias alone), positive for a new one (send the topic
-    with it; :func:`commit` once the packet is sure to go), 0 for none."""
+def publish(conn: "Any", topic: str, payload: bytes, flags: int, pid: int, body: "Any") -> bytes:
+    """Our PUBLISH of ``topic`` (see .encode.publish), with a Topic Alias
+    where one applies; a new alias is noted once the packet passed
+    ``conn._check_size`` (the server's Maximum Packet Size), the last check
+    before it is sure to go."""
+    alias = _choose(conn, topic)
+    send_topic = topic
+    if alias < 0:
+        send_topic = ""  # known: the alias alone stands for the topic
+        alias = -alias
+    if alias:
+        body = (body or b"") + b"\x23" + u16(alias)
+    data = encode.publish(send_topic, payload, flags, pid, body)
+    conn._check_size(data)
+    if alias and send_topic:
+        # A new alias: the server learns it from this packet.
+        if conn._aliases is None:
+            conn._aliases = [topic]
+        else:
+            conn._aliases.append(topic)
+    return data
+
+
+def _choose(conn: "Any", topic: str) -> int:
+    # Our Topic Alias for ``topic``: negative when the server knows it
+    # already (send the alias alone), positive for a new one (send the
+    # topic with it), 0 for none.
     limit = min(conn.aliases_out, conn.their_alias_max)
     if not limit:
         return 0
@@ -56,14 +81,6 @@ def choose(conn: "Any", topic: str) -> int:
         if table[i] == topic:
             return -(i + 1)
     return len(table) + 1 if len(table) < limit else 0
-
-
-def commit(conn: "Any", topic: str) -> None:
-    """The PUBLISH setting the next alias for ``topic`` is going out."""
-    if conn._aliases is None:
-        conn._aliases = [topic]
-    else:
-        conn._aliases.append(topic)
 
 
 def resolve(conn: "Any", msg: "Any") -> None:

@@ -26,7 +26,7 @@ from .receive import fail, feed, next_packet
 from .session import Session
 from .state import CLOSED, CONNECTED, CONNECTING, IDLE  # noqa: F401  (re-exported)
 from .topics import valid_name
-from .wire import MAX_PACKET, u16
+from .wire import MAX_PACKET
 
 try:
     from micropython import const
@@ -48,18 +48,10 @@ KEEPALIVE_TIMEOUT = const(2)  # no PINGRESP in time: close the connection
 
 # Packet types (5.0 §2.1.2), as numbered in .wire.
 _CONNECT = const(1)
-_CONNACK = const(2)
 _PUBLISH = const(3)
-_PUBACK = const(4)
-_PUBREC = const(5)
-_PUBREL = const(6)
-_PUBCOMP = const(7)
 _SUBSCRIBE = const(8)
-_SUBACK = const(9)
 _UNSUBSCRIBE = const(10)
-_UNSUBACK = const(11)
 _PINGREQ = const(12)
-_PINGRESP = const(13)
 _DISCONNECT = const(14)
 _AUTH = const(15)
 
@@ -72,6 +64,7 @@ _EOF = const(0x10)  # the peer closed its side
 _RESEND = const(0x20)  # resend() is due: the ConnAck came, with a session to resume
 _NO_RETAIN = const(0x40)  # the server has no retained messages (5.0 §3.2.2.3.5)
 _QOS_SHIFT = const(7)  # bits 7-8: the server's Maximum QoS (§3.2.2.3.4)
+_QUIET = const(0x200)  # our CONNECT set Request Problem Information 0 (§3.1.2.11.7)
 
 
 class Connection:
@@ -181,6 +174,8 @@ class Connection:
             flags |= _EXPIRY
         if props and _props.AUTHENTICATION_METHOD in props:
             flags |= _AUTH_METHOD
+        if props and props.get(_props.REQUEST_PROBLEM_INFORMATION) == 0:
+            flags |= _QUIET
         self._flags = flags | 2 << _QOS_SHIFT
         self.state = after
         self.keepalive_s = keepalive_s
@@ -242,20 +237,9 @@ class Connection:
                 raise InflightFull("inflight window full")
             pid = self.session.next_id()
         flags = qos << 1 | (1 if retain else 0)
-        # 5.0 §3.3.2.3.4: a Topic Alias, within the server's maximum.
-        send_topic = topic
-        send_body = body
-        alias = aliases.choose(self, topic)
-        if alias < 0:
-            send_topic = ""  # known: the alias alone stands for the topic
-            alias = -alias
-        if alias:
-            send_body = (body or b"") + b"\x23" + u16(alias)
-        data = encode.publish(send_topic, payload, flags, pid or 0, send_body)
-        self._check_size(data)
-        # Committed.
-        if alias and send_topic:
-            aliases.commit(self, topic)  # a new alias: the server learns it now
+        # The packet, with a Topic Alias where one applies (5.0 §3.3.2.3.4);
+        # the last check is its size.  The session keeps the message without.
+        data = aliases.publish(self, topic, payload, flags, pid or 0, body)
         if pid is not None:
             self.session.add(pid, flags, topic, payload, body)
         return pid, data
@@ -308,9 +292,14 @@ class Connection:
         (so that a dead link is found); KEEPALIVE_TIMEOUT when a PINGREQ is
         unanswered and nothing came for 1.5 periods ("within a reasonable
         amount of time", §3.1.2.10): close the connection;
-        KEEPALIVE_IDLE otherwise, and always with a Keep Alive of 0.
+        KEEPALIVE_IDLE otherwise, and always with a Keep Alive of 0.  While
+        the CONNACK is awaited, KEEPALIVE_TIMEOUT once a period passed since
+        our last packet (§3.2: no CONNACK "within a reasonable amount of
+        time", the client "SHOULD close the Network Connection").
         """
         period = self.keepalive_s * 1000
+        if self.state == CONNECTING and period:
+            return KEEPALIVE_TIMEOUT if since_sent_ms >= period else KEEPALIVE_IDLE
         if not period or self.state != CONNECTED:
             return KEEPALIVE_IDLE
         if self._flags & _PING:

@@ -101,6 +101,7 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
     """The event for one packet.  PUBACK, PUBREC, PUBREL and PUBCOMP give a
     tuple (packet id, reason, properties) for the session to act on."""
     v5 = version == 5
+    # The most frequent first: a PUBLISH, then the acknowledgements.
     if ptype == _PUBLISH:
         return _publish(flags, rd, v5)
     if _PUBACK <= ptype <= _PUBCOMP:
@@ -137,6 +138,9 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
             raise RemoteProtocolError("Session Present on a refusal", _PROTOCOL_ERROR)
         return ConnAck(bool(ack_flags), code, props)
     if ptype == _SUBACK or ptype == _UNSUBACK:
+        # §3.9.2-3, §3.11.2-3: the Packet Identifier, properties (5.0), then
+        # one code per filter of the request, in its order (counted by the
+        # session, which knows the request).
         pid = _packet_id(rd)
         props = _props.decode(rd, ptype) if v5 else None
         codes = []
@@ -152,7 +156,8 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
             return SubAck(pid, codes, props)
         return UnsubAck(pid, codes, props)
     if ptype == _PINGRESP:
-        _end(rd)  # §3.13: no variable header, no payload
+        # §3.13: no variable header, no payload: Remaining Length 0.
+        _end(rd)
         return PingResp()
     # DISCONNECT or AUTH (5.0 only; .state refused them under 3.1.1).
     # §3.14.2.1, §3.15.2.1: Remaining Length 0 means reason 0, no properties.
@@ -179,6 +184,8 @@ def _publish(flags: int, rd: "Reader", v5: bool) -> Message:
         raise _malformed("PUBLISH with QoS 3")
     if flags & 8 and not qos:
         raise _malformed("DUP set on a QoS 0 PUBLISH")
+    # §3.3.2: the Topic Name, the Packet Identifier (QoS 1 and 2 only), the
+    # properties (5.0); the payload is the rest, possibly empty (§3.3.3).
     topic = rd.text()
     # §3.3.2.1: no wildcards in a Topic Name [MQTT-3.3.2-2].
     if "+" in topic or "#" in topic:

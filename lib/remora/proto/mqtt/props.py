@@ -117,6 +117,8 @@ def decode(rd: "Reader", ptype: int) -> "Dict[int, Any]":
     that does not fit its type, is a Malformed Packet (§2.2.2.2); a property
     repeated where it may not be, or a value out of its range, is a Protocol
     Error (each property's own section says so)."""
+    # §2.2.2.1: the Property Length, a Variable Byte Integer, counts the
+    # bytes of the properties after it; 0 when there are none.
     size = rd.vbi()
     end = rd.pos + size
     if end > rd.end:
@@ -129,6 +131,8 @@ def decode(rd: "Reader", ptype: int) -> "Dict[int, Any]":
         # §2.2.2.2: the identifier is a Variable Byte Integer.
         pid = rd.vbi()
         kind = _kind(pid, ptype)
+        # The value by the identifier's type (§2.2.2.2); a read past the
+        # block's end is Malformed (the Reader's end is the block's).
         if kind == _BYTE:
             value = rd.byte()  # type: Any
         elif kind == _TWO:
@@ -186,6 +190,8 @@ def body(props: "Optional[Dict[int, Any]]", ptype: int) -> bytes:
         if kind == 0:
             raise LocalProtocolError("property 0x%02x not allowed in this packet" % pid)
         if kind == _PAIR:
+            # §3.1.2.11.8 and the like: one property per pair, the identifier
+            # repeated, in the caller's order.
             if type(value) is tuple and value and type(value[0]) is str:
                 value = (value,)  # one pair given alone
             for pair in value:

@@ -21,7 +21,11 @@ except ImportError:
         return value
 
 
-# Codes a driver acts on, by name.
+# Codes a driver acts on, by name.  Success ends a flow well; 0x10 on a PUBACK
+# is a success too (no subscriber matched); 0x92 on a PUBCOMP after a reconnect
+# means the server had the message; 0x8B, 0x8E, 0x9C and 0x9D come in a server's
+# DISCONNECT (shutting down, another connection took the session, go elsewhere);
+# the others close a connection one side found broken.
 SUCCESS = const(0x00)
 NORMAL_DISCONNECTION = const(0x00)
 DISCONNECT_WITH_WILL = const(0x04)
@@ -43,49 +47,24 @@ SERVER_MOVED = const(0x9D)
 
 _NAMES = const(
     (
-        "0:Success",
-        "1:Granted QoS 1",
-        "2:Granted QoS 2",
-        "4:Disconnect with Will Message",
-        "16:No matching subscribers",
-        "17:No subscription existed",
-        "24:Continue authentication",
+        # Success and the codes below 0x80
+        "0:Success", "1:Granted QoS 1", "2:Granted QoS 2", "4:Disconnect with Will Message",
+        "16:No matching subscribers", "17:No subscription existed", "24:Continue authentication",
         "25:Re-authenticate",
-        "128:Unspecified error",
-        "129:Malformed Packet",
-        "130:Protocol Error",
-        "131:Implementation specific error",
-        "132:Unsupported Protocol Version",
-        "133:Client Identifier not valid",
-        "134:Bad User Name or Password",
-        "135:Not authorized",
-        "136:Server unavailable",
-        "137:Server busy",
-        "138:Banned",
-        "139:Server shutting down",
-        "140:Bad authentication method",
-        "141:Keep Alive timeout",
-        "142:Session taken over",
-        "143:Topic Filter invalid",
-        "144:Topic Name invalid",
-        "145:Packet Identifier in use",
-        "146:Packet Identifier not found",
-        "147:Receive Maximum exceeded",
-        "148:Topic Alias invalid",
-        "149:Packet too large",
-        "150:Message rate too high",
-        "151:Quota exceeded",
-        "152:Administrative action",
-        "153:Payload format invalid",
-        "154:Retain not supported",
-        "155:QoS not supported",
-        "156:Use another server",
-        "157:Server moved",
-        "158:Shared Subscriptions not supported",
-        "159:Connection rate exceeded",
-        "160:Maximum connect time",
-        "161:Subscription Identifiers not supported",
-        "162:Wildcard Subscriptions not supported",
+        # Failures, 0x80 and up
+        "128:Unspecified error", "129:Malformed Packet", "130:Protocol Error",
+        "131:Implementation specific error", "132:Unsupported Protocol Version",
+        "133:Client Identifier not valid", "134:Bad User Name or Password", "135:Not authorized",
+        "136:Server unavailable", "137:Server busy", "138:Banned", "139:Server shutting down",
+        "140:Bad authentication method", "141:Keep Alive timeout", "142:Session taken over",
+        "143:Topic Filter invalid", "144:Topic Name invalid", "145:Packet Identifier in use",
+        "146:Packet Identifier not found", "147:Receive Maximum exceeded",
+        "148:Topic Alias invalid", "149:Packet too large", "150:Message rate too high",
+        "151:Quota exceeded", "152:Administrative action", "153:Payload format invalid",
+        "154:Retain not supported", "155:QoS not supported", "156:Use another server",
+        "157:Server moved", "158:Shared Subscriptions not supported",
+        "159:Connection rate exceeded", "160:Maximum connect time",
+        "161:Subscription Identifiers not supported", "162:Wildcard Subscriptions not supported",
     )
 )
 

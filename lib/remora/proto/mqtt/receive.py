@@ -52,10 +52,17 @@ _EOF = const(0x10)
 _RESEND = const(0x20)
 _NO_RETAIN = const(0x40)
 _QOS_SHIFT = const(7)
+_QUIET = const(0x200)
 
 
 def feed(conn: "Any", data: "Any") -> None:
-    """Connection.receive_data: keep ``data`` after the bytes not parsed yet."""
+    """Connection.receive_data: keep ``data`` after the bytes not parsed yet.
+
+    The buffer is the bytes object itself while nothing is left over (no
+    copy of a read that holds whole packets); a partial packet is joined
+    with the next read.  A driver that drains ``next_event()`` after every
+    read so holds at most one read and one partial packet.
+    """
     if conn.state == IDLE:
         raise LocalProtocolError("receive_data() before connect()")
     if conn.state == CLOSED:
@@ -75,7 +82,12 @@ def feed(conn: "Any", data: "Any") -> None:
 
 
 def next_packet(conn: "Any") -> "Any":
-    # One packet's event; None for a packet the driver need not see.
+    """The event of the next whole packet; None for a packet the driver need
+    not see (a duplicate, a PUBREL); NEED_DATA; or, at EOF, the end.
+
+    Raises RemoteProtocolError for the server's violations (the caller,
+    Connection.next_event, turns it into ConnectionClosed via :func:`fail`).
+    """
     buf = conn._buf
     pos = conn._pos
     head = fixed_header(buf, pos) if len(buf) - pos >= 2 else None
@@ -86,6 +98,9 @@ def next_packet(conn: "Any") -> "Any":
         if size > conn.max_packet:
             raise RemoteProtocolError("packet over our maximum size", 0x95)
         if len(buf) - pos >= size:
+            # The whole packet is here.  Its type must be one the server may
+            # send now (.state), with its fixed flags (§2.1.3), before a
+            # byte of its body is looked at.
             first = buf[pos]
             ptype = first >> 4
             after = _state.receive(conn.state, ptype, conn.version)
@@ -99,17 +114,24 @@ def next_packet(conn: "Any") -> "Any":
             return _on_packet(conn, ptype, parse(ptype, first & 0x0F, rd, conn.version), after)
     if not conn._flags & _EOF:
         return NEED_DATA
+    # EOF: the server closed its side.  Nothing is sent back (it would not be
+    # read); a packet cut short is only worth a word in the log.
     if len(buf) > pos:
         return fail(conn, None, "the server closed in the middle of a packet", False)
     return fail(conn, None, "the server closed the connection", False)
 
 
 def _on_packet(conn: "Any", ptype: int, event: "Any", after: int) -> "Any":
+    # What a decoded packet does to the connection and the session; its
+    # event for the driver, or None.
     conn.state = after
     if ptype == _PUBLISH:
         return _on_publish(conn, event)
     if _PUBACK <= ptype <= _PUBCOMP:
+        # The QoS flows (§4.3): PUBREL is for their QoS 2 messages, the
+        # others for ours.
         pid, reason, props = event
+        _check_quiet(conn, props)
         if ptype == _PUBREL:
             conn.session.on_pubrel(conn, pid)
             return None
@@ -117,20 +139,41 @@ def _on_packet(conn: "Any", ptype: int, event: "Any", after: int) -> "Any":
     if ptype == _CONNACK:
         return _on_connack(conn, event)
     if ptype == _SUBACK or ptype == _UNSUBACK:
+        # Matched to our request: one code per filter (a 3.1.1 UNSUBACK has
+        # none to count); an unknown id is late news, dropped.
+        _check_quiet(conn, event.properties)
         unsub = 0 if ptype == _SUBACK else 1
         count = len(event.reasons) if (unsub == 0 or conn.version == 5) else -1
         return event if conn.session.take_request(event.packet_id, unsub, count) else None
     if ptype == _PINGRESP:
         conn._flags &= ~_PING
     elif ptype == _DISCONNECT:
+        # 5.0 §3.14.4: the server closes the network connection after it;
+        # the Disconnect event comes first, then ConnectionClosed.
         conn._closed = ConnectionClosed(event.reason, "the server disconnected")
-    elif ptype == _AUTH and not conn._flags & _AUTH_METHOD:
-        # 5.0 §4.12: no AUTH without our Authentication Method.
-        raise RemoteProtocolError("AUTH without enhanced authentication", 0x82)
+    elif ptype == _AUTH:
+        if not conn._flags & _AUTH_METHOD:
+            # 5.0 §4.12: no AUTH without our Authentication Method.
+            raise RemoteProtocolError("AUTH without enhanced authentication", 0x82)
+        _check_quiet(conn, event.properties)
     return event
 
 
+def _check_quiet(conn: "Any", props: "Any") -> None:
+    # 5.0 §3.1.2.11.7: after a Request Problem Information of 0, a Reason
+    # String or User Property anywhere but in PUBLISH, CONNACK or DISCONNECT
+    # is a Protocol Error [MQTT-3.1.2-29].
+    if (
+        props
+        and conn._flags & _QUIET
+        and (_props.REASON_STRING in props or _props.USER_PROPERTY in props)
+    ):
+        raise RemoteProtocolError("problem information we did not ask for", 0x82)
+
+
 def _on_connack(conn: "Any", event: "Any") -> "Any":
+    # The answer to our CONNECT: refused, or the server's limits, then the
+    # session to resume (.session.Session.resume).
     if event.reason:
         # Refused (5.0 §3.2.2.2, 3.1.1 §3.2.2.3): the server closes.
         conn.state = CLOSED
@@ -159,6 +202,9 @@ def _on_connack(conn: "Any", event: "Any") -> "Any":
 
 
 def _on_publish(conn: "Any", msg: "Any") -> "Any":
+    # Their message: its topic from an alias (5.0), its acknowledgement
+    # queued; the event, or None for a QoS 2 duplicate.  A QoS 0 message
+    # needs nothing (§4.3.1: "at most once").
     if conn.version == 5:
         aliases.resolve(conn, msg)
     qos = msg.qos
@@ -175,8 +221,12 @@ def _on_publish(conn: "Any", msg: "Any") -> "Any":
 
 
 def fail(conn: "Any", reason: "Optional[int]", message: str, tell: bool) -> ConnectionClosed:
-    # The connection ends: CLOSED, the buffer dropped; under 5.0 a
-    # violation is told to the server with a DISCONNECT (§4.13).
+    """End the connection: CLOSED, the buffer dropped, and the event every
+    later ``next_event()`` repeats.  ``tell``: a violation the server hears
+    of, under 5.0, in a DISCONNECT with ``reason`` (§4.13: "In the case of
+    an error in any other packet it SHOULD send a DISCONNECT packet
+    containing the reason code before closing"); 3.1.1 only closes (§4.8).
+    """
     if tell and conn.version == 5 and reason is not None:
         conn._queue(encode.disconnect(5, reason, None))
     conn.state = CLOSED
