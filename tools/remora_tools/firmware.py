@@ -53,8 +53,11 @@ BOARDS: Dict[str, Tuple[str, str]] = {
     "picow": ("rp2", "RPI_PICO_W"),
 }
 
-# Old binaries kept beside the current one (another process may still run one).
+# Old binaries kept beside the current one: another process (a test session started before
+# lib/remora changed) may still start programs on one.  Each is touched when a process picks
+# it; one is removed only when it is beyond the newest few and unused for a while.
 _KEEP_BINARIES = 4
+_KEEP_UNUSED_S = 2 * 3600
 
 _checked: Dict[str, str] = {}  # source tree -> binary already made current in this process
 _failed: Dict[str, str] = {}  # source tree -> why its build failed in this process
@@ -181,14 +184,16 @@ def unix_make_argv(src: str) -> List[List[str]]:
 
 
 def _prune(bin_dir: str, current: str) -> None:
-    """Keep the newest few binaries: a process started before a rebuild may still run one."""
+    """Remove old binaries beyond the newest few that no process has picked for a while."""
     old = sorted(
         (p for p in glob.glob(os.path.join(bin_dir, "micropython-unix32-*")) if p != current),
         key=os.path.getmtime, reverse=True,
     )
+    stale = time.time() - _KEEP_UNUSED_S
     for path in old[_KEEP_BINARIES - 1:]:
         try:
-            os.unlink(path)
+            if os.path.getmtime(path) < stale:
+                os.unlink(path)
         except OSError:
             pass
 
@@ -202,8 +207,11 @@ def build_unix(src: str, digest: str, quiet: bool = False) -> str:
     with open(log, "w") as f:
         f.write("remora firmware %s from %s\n" % (digest, src))
     if not quiet:
-        print("remora: building the simulated board's firmware (MicroPython unix port, 32-bit, "
-              "remora frozen in) from %s; about a minute the first time, log %s" % (src, log),
+        again = os.path.isfile(os.path.join(out, "unix32", "micropython"))
+        print("remora: %s the simulated board's firmware (MicroPython unix port, 32-bit, "
+              "remora frozen in) from %s (%s), log %s"
+              % ("rebuilding" if again else "building", src,
+                 "seconds" if again else "about a minute", log),
               file=sys.stderr, flush=True)
     started = time.monotonic()
     # makemanifest.py recompiles a frozen module only when its source is newer than the
@@ -251,6 +259,10 @@ def _current_unix_binary(src: str, quiet: bool) -> str:
     digest = unix_digest(src)
     binary = unix_binary_path(digest)
     if os.path.isfile(binary):
+        try:
+            os.utime(binary)  # in use: see _prune
+        except OSError:
+            pass
         return binary
     os.makedirs(firmware_dir(), exist_ok=True)
     with open(os.path.join(firmware_dir(), ".lock"), "w") as lock:
