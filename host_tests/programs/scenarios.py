@@ -164,7 +164,7 @@ async def fifo(args):
     most_queued = [0]
     # Small kernel buffers (Linux: SOL_SOCKET 1, SO_SNDBUF 7, SO_RCVBUF 8), so
     # the writers really fill the queue and wait in line.
-    listener._s.setsockopt(1, 8, 4096)
+    listener.setsockopt(1, 8, 4096)
 
     async def reader(sock):
         msg = bytearray(message_size)  # one preallocated message buffer
@@ -200,7 +200,7 @@ async def fifo(args):
 
     async def client(sock):
         await sock.connect("127.0.0.1", port)
-        sock._s.setsockopt(1, 7, 4096)
+        sock.setsockopt(1, 7, 4096)
         sock.queuelen(2 * message_size)
         for number in range(writers):
             remora.event(writer, sock, number)
@@ -339,10 +339,8 @@ async def no_heap_for_socket(args):
     # Not even the Socket object of an accepted connection can be made, as
     # if the heap were full: the listener's refusal still goes out, and
     # accepting goes on (accept never returns).
-    from remora import net
-
     listener = _refusing_listener(args)
-    net.Socket = _no_heap
+    listener.listener().make = _no_heap
     await _bind_each(listener, int(args[0]))
 
 

@@ -40,5 +40,5 @@ async def main():
 
 
 assert dispatcher.run(main) == "ok"
-pool.shutdown()
+assert dispatcher.current() is None  # the pool stopped with its dispatcher
 print("PASS")

@@ -1,20 +1,27 @@
 """The dispatcher: one event loop for every socket and task of the server.
 
 This is the counterpart of the Barracuda Socket Event Dispatcher (SoDisp).
-It runs on the thread that called :func:`run`; asyncio on CPython and
-MicroPython's asyncio on boards do the polling (one poller for all sockets),
-see ``port``.  This module adds what the seed's socket library keeps around
-that loop:
+:func:`run` makes a :class:`Dispatcher` and runs it on the calling thread;
+asyncio on CPython and MicroPython's asyncio on boards do the polling (one
+poller for all sockets), see ``port``.  The object holds what the seed's
+socket library keeps around that loop:
 
-- which task owns which socket (``getsock()``, ``owner()``);
+- which task owns which socket (``getsock()``, ``Socket.owner()``);
 - the registry of live sockets, so that stopping the server wakes every
   suspended or disabled cosocket with :class:`~remora.errors.Shutdown`;
 - a guard around every task, so a task that raises is logged and its socket
   closed while the server keeps running;
+- the receive buffer every read in a task shares, and the worker pool;
 - the check that refuses a blocking call on the dispatcher thread.
-"""
 
-import sys
+The module's functions act on the dispatcher that is running (there is one
+per thread that calls :func:`run`, and one at a time in a process: both
+runtimes' asyncio keep one loop).  Nothing else lives at module level, so a
+program can run, stop and run again with nothing left over.
+
+Sockets are duck-typed here (this layer sits below them): a bound socket
+answers ``refuse()``, ``drain()``, ``task_ended(task)`` and ``abort(error)``.
+"""
 
 from . import port
 from .errors import Closed, DispatcherBlocked, Shutdown, SocketError
@@ -24,26 +31,78 @@ try:
 except ImportError:
     pass
 
-_state = {"thread": None, "stopping": False, "stop_event": None}  # type: Dict[str, Any]
-# Live sockets that tasks may be waiting on, keyed by id; guarded by _lock
-# because worker threads create sockets too.
-_sockets = {}  # type: Dict[int, Any]
-# Task -> the socket bound to it (the seed's "cosocket" pairing).
-_bound = {}  # type: Dict[Any, Any]
-_lock = port.allocate_lock()
-# Exception tuples live here, made once: ``except (A, B)`` builds its tuple
-# each time it is matched, an allocation that can fail when the heap is out.
+# Exception tuples, made once: ``except (A, B)`` builds its tuple each time
+# it is matched, an allocation that can fail when the heap is out.
 _ENDS = (Shutdown, Closed)  # the server stops, or the peer went away
+
+
+class Dispatcher:
+    """The state of one running dispatcher (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.thread = port.get_ident()
+        self.stopping = False
+        self.stop_event = port.Event()
+        # Live sockets that tasks may wait on, by id; under lock, because
+        # worker threads create sockets too.
+        self.sockets = {}  # type: Dict[int, Any]
+        self.lock = port.allocate_lock()
+        self.bound = {}  # type: Dict[Any, Any]  # task -> its socket (a cosocket pairing)
+        # Every read in a task goes through this one buffer: tasks all run
+        # on this thread and a read copies out what arrived before it
+        # returns, so an idle connection holds no buffer and a read
+        # allocates only the bytes that came (a fresh block per read would
+        # fragment a board's heap).
+        self.read_buffer = None  # type: Any
+        self.pool = None  # type: Any  # the worker pool, made on first use (remora.pool)
+
+    def register(self, sock: "Any") -> None:
+        with self.lock:
+            self.sockets[id(sock)] = sock
+
+    def unregister(self, sock: "Any") -> None:
+        with self.lock:
+            self.sockets.pop(id(sock), None)
+
+    def buffer(self, size: int) -> "Any":
+        """The shared receive buffer, at least size bytes (a memoryview)."""
+        buf = self.read_buffer
+        if buf is None or len(buf) < size:
+            buf = self.read_buffer = memoryview(bytearray(size))
+        return buf
+
+    def begin_stop(self) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        port.collect()
+        error = Shutdown("server shutting down")
+        while self.sockets:
+            with self.lock:
+                if not self.sockets:
+                    break
+                sock = self.sockets.popitem()[1]
+            sock.abort(error)
+        self.stop_event.set()
+
+
+_running = [None]  # type: List[Optional[Dispatcher]]
+
+
+def current() -> "Optional[Dispatcher]":
+    """The running dispatcher, or None."""
+    return _running[0]
 
 
 def on_dispatcher() -> bool:
     """True when called on the dispatcher thread (inside a task or callback)."""
-    return _state["thread"] == port.get_ident()
+    d = _running[0]
+    return d is not None and d.thread == port.get_ident()
 
 
 def refuse_on_dispatcher(what: str) -> None:
     """Raise DispatcherBlocked when a blocking call is made on the dispatcher."""
-    if _state["thread"] == port.get_ident():
+    if on_dispatcher():
         raise DispatcherBlocked(
             what + " blocks; on the dispatcher use the awaitable form in a task, "
             "or run it on the worker pool"
@@ -51,18 +110,35 @@ def refuse_on_dispatcher(what: str) -> None:
 
 
 def register(sock: "Any") -> None:
-    with _lock:
-        _sockets[id(sock)] = sock
+    """Track sock so that stopping the server wakes and closes it."""
+    d = _running[0]
+    if d is not None:
+        d.register(sock)
 
 
 def unregister(sock: "Any") -> None:
-    with _lock:
-        _sockets.pop(id(sock), None)
+    d = _running[0]
+    if d is not None:
+        d.unregister(sock)
+
+
+def registered(sock: "Any") -> bool:
+    d = _running[0]
+    return d is not None and id(sock) in d.sockets
 
 
 def open_sockets() -> int:
     """How many sockets are registered (listeners included)."""
-    return len(_sockets)
+    d = _running[0]
+    return 0 if d is None else len(d.sockets)
+
+
+def read_buffer(size: int) -> "Any":
+    """The receive buffer shared by every read on the dispatcher thread."""
+    d = _running[0]
+    if d is None:
+        return memoryview(bytearray(size))
+    return d.buffer(size)
 
 
 def log_exception(exc: BaseException, what: str) -> None:
@@ -73,9 +149,10 @@ def log_exception(exc: BaseException, what: str) -> None:
 def getsock() -> "Any":
     """The socket bound to the current task, or None (seed: ba.socket.getsock)."""
     task = port.current_task()
-    if task is None:
+    d = _running[0]
+    if task is None or d is None:
         return None
-    return _bound.get(task)
+    return d.bound.get(task)
 
 
 async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", args: tuple) -> None:
@@ -93,12 +170,9 @@ async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", arg
             # a pause (no heap needed) in which what it sends meanwhile is
             # dropped too, so that the close is not a reset.
             if sock is not None:
-                sock._refuse_for_memory()
+                sock.refuse()
                 await port.sleep_ms(20)
-                if sock._s is not None:
-                    from .sock import drain_raw
-
-                    drain_raw(sock._s)
+                sock.drain()
             raise
         await coro
     except _ENDS:
@@ -115,32 +189,32 @@ async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", arg
         log_exception(exc, "task failed")
     finally:
         task = port.current_task()
-        _bound.pop(task, None)
-        # Close the task's socket, unless it was handed on (req2sock).
-        if sock is not None and sock._task is task:
-            sock._task = None
-            sock.close()
+        d = _running[0]
+        if d is not None:
+            d.bound.pop(task, None)
+        if sock is not None:
+            sock.task_ended(task)  # closes it, unless it was handed on (req2sock)
 
 
 def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> "Any":
-    """Start fn(sock, *args) as a task bound to sock.  Dispatcher thread only."""
+    """Start fn(sock, *args) as a task bound to sock; returns the task.
+    Dispatcher thread only."""
     task = port.create_task(_guard(sock, fn, args))
-    if sock is not None:
-        sock._task = task
+    d = _running[0]
+    if d is not None:
         try:
-            _bound[task] = sock
+            d.bound[task] = sock
         except MemoryError:
             task.cancel()
             raise
     return task
 
 
-def unbind(sock: "Any") -> None:
-    """Release sock from its task, which will then leave it open (req2sock)."""
-    task = sock._task
-    if task is not None:
-        _bound.pop(task, None)
-        sock._task = None
+def unbind(task: "Any") -> None:
+    """Forget the task's socket pairing (the socket was handed on: req2sock)."""
+    d = _running[0]
+    if d is not None:
+        d.bound.pop(task, None)
 
 
 def spawn(coro: "Any") -> "Any":
@@ -151,61 +225,43 @@ def spawn(coro: "Any") -> "Any":
 call_soon_threadsafe = port.call_soon_threadsafe
 
 
-def _shutdown_sockets() -> None:
-    port.collect()
-    error = Shutdown("server shutting down")
-    while _sockets:
-        with _lock:
-            if not _sockets:
-                break
-            sock = _sockets.popitem()[1]
-        sock._abort(error)
-
-
 def stop() -> None:
     """Stop the server; callable from any thread or task.
 
     Every suspended or disabled cosocket wakes with Shutdown, every socket
     closes, the worker pool stops, and run() returns.
     """
-    if on_dispatcher():
-        _begin_stop()
-    elif _state["thread"] is not None:
-        port.call_soon_threadsafe(_begin_stop)
-
-
-def _begin_stop() -> None:
-    if _state["stopping"]:
+    d = _running[0]
+    if d is None:
         return
-    _state["stopping"] = True
-    _shutdown_sockets()
-    event = _state["stop_event"]
-    if event is not None:
-        event.set()
+    if d.thread == port.get_ident():
+        d.begin_stop()
+    else:
+        port.call_soon_threadsafe(d.begin_stop)
 
 
 async def wait_stopped() -> None:
     """Suspend until the server stops (for a main that only sets things up)."""
-    event = _state["stop_event"]
-    if event is not None:
-        await event.wait()
+    d = _running[0]
+    if d is not None:
+        await d.stop_event.wait()
 
 
 def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
-    """Run main(*args) on the dispatcher; return when it ends or stop() is called.
+    """Run main(*args) on a new dispatcher; return when it ends or stop() is called.
 
     When main returns, the server stops: sockets still open are closed and
     their tasks woken with Shutdown.  A main that only starts tasks ends with
     ``await remora.wait_stopped()``.
     """
+    if _running[0] is not None:
+        raise RuntimeError("a dispatcher is already running")
     result = [None]
     failure = [None]  # type: List[Any]
 
     async def root() -> None:
-        event = port.Event()
+        d = _running[0] = Dispatcher()
         main_done = port.Event()
-        _state["stop_event"] = event
-        _state["stopping"] = False
 
         async def body() -> None:
             try:
@@ -216,10 +272,10 @@ def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
                 failure[0] = exc
             finally:
                 main_done.set()
-                _begin_stop()
+                d.begin_stop()
 
         port.create_task(body())
-        await event.wait()
+        await d.stop_event.wait()
         # Give main, and the tasks woken with Shutdown, a moment to finish.
         try:
             await port.wait_event(main_done, 2000)
@@ -229,21 +285,13 @@ def run(main: "Callable[..., Awaitable[Any]]", *args: "Any") -> "Any":
             port.collect()
         for _ in range(3):
             await port.sleep_ms(0)
-        # The pool, if anything started it: loading it only to stop it would
-        # cost heap at the worst moment.
-        pool = sys.modules.get("remora.pool")
-        if pool is not None:
-            pool.shutdown()
+        if d.pool is not None:
+            d.pool.shutdown()
 
-    _state["thread"] = port.get_ident()
     try:
         port.run(root())
     finally:
-        _state["thread"] = None
-        _state["stop_event"] = None
-        _bound.clear()
-        with _lock:
-            _sockets.clear()
+        _running[0] = None
     if failure[0] is not None:
         raise failure[0]
     return result[0]

@@ -49,7 +49,7 @@ class _Call:
             self.error = exc
         # From here on nothing allocates: a worker whose job ran the heap dry
         # (a MemoryError is common then) must still hand the call back, or its
-        # task would wait forever.  The flag is read by _reap on the dispatcher.
+        # task would wait forever.  The flag is read by Pool.reap on the dispatcher.
         self.finished = True
         port.kick()
 
@@ -58,24 +58,6 @@ class _Call:
         self.fn = self.result = self.error = None
         self.args = ()
         self.finished = False
-
-
-# Finished _Call objects kept for reuse, and the calls in flight (both
-# touched on the dispatcher thread only).
-_calls = []  # type: List[_Call]
-_inflight = []  # type: List[_Call]
-
-
-def _reap() -> None:
-    # After every kick: wake the task of each call a worker has finished.
-    i = 0
-    while i < len(_inflight):
-        call = _inflight[i]
-        if call.finished:
-            _inflight.pop(i)
-            call.done.set()
-        else:
-            i += 1
 
 
 class Pool:
@@ -88,6 +70,10 @@ class Pool:
         self._threads = []  # type: List[_Worker]  # every worker started, idle or busy
         self._busy = 0
         self._stopping = False
+        # Finished _Call objects kept for reuse, and the calls in flight
+        # (both touched on the dispatcher thread only).
+        self._calls = []  # type: List[_Call]
+        self._inflight = []  # type: List[_Call]
 
     def run(self, fn: "Callable[..., Any]", *args: "Any") -> bool:
         """Queue fn(*args) for a worker thread.  False when the queue is full."""
@@ -130,24 +116,37 @@ class Pool:
         Returns its result or raises its exception; raises QueueFull when the
         pool's queue is full.
         """
-        call = _calls.pop() if _calls else _Call()
+        calls = self._calls
+        call = calls.pop() if calls else _Call()
         call.fn = fn
         call.args = args
-        port.on_wake(_reap)
-        _inflight.append(call)
+        port.on_wake(self.reap)
+        self._inflight.append(call)
         if not self.run(call.run):
-            _inflight.remove(call)
+            self._inflight.remove(call)
             call.clear()
-            _calls.append(call)
+            calls.append(call)
             raise QueueFull(len(self._jobs))
         await call.done.wait()  # if this task is cancelled, the call is not reused
         result, error = call.result, call.error
         call.clear()
-        if len(_calls) < 4:
-            _calls.append(call)  # reused: one fewer Event and closure per call
+        if len(calls) < 4:
+            calls.append(call)  # reused: one fewer Event and closure per call
         if error is not None:
             raise error
         return result
+
+    def reap(self) -> None:
+        """After every kick: wake the task of each call a worker has finished."""
+        inflight = self._inflight
+        i = 0
+        while i < len(inflight):
+            call = inflight[i]
+            if call.finished:
+                inflight.pop(i)
+                call.done.set()
+            else:
+                i += 1
 
     def _loop(self, worker: _Worker) -> None:
         job = worker.job
@@ -190,19 +189,23 @@ class Pool:
                     worker.job = None
                     worker.wake.release()
 
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stats(self) -> "dict":
         return {"workers": len(self._threads), "busy": self._busy, "queued": len(self._jobs)}
 
 
-_default = [None]  # type: List[Optional[Pool]]
-
-
 def default() -> Pool:
-    """The server's pool, sized by the board profile, created on first use."""
-    pool = _default[0]
-    if pool is None or pool._stopping:
+    """The running dispatcher's pool, sized by the board profile, made on
+    first use (the dispatcher shuts it down when it stops)."""
+    d = dispatcher.current()
+    if d is None:
+        raise RuntimeError("the worker pool needs a running dispatcher (remora.run)")
+    pool = d.pool
+    if pool is None or pool.stopping():
         pool = Pool(profile.get("workers"), profile.get("pool_queue"), profile.get("thread_stack"))
-        _default[0] = pool
+        d.pool = pool
     return pool
 
 
@@ -214,10 +217,3 @@ def run(fn: "Callable[..., Any]", *args: "Any") -> bool:
 async def call(fn: "Callable[..., Any]", *args: "Any") -> "Any":
     """Await fn(*args) run on the default pool."""
     return await default().call(fn, *args)
-
-
-def shutdown() -> None:
-    pool = _default[0]
-    if pool is not None:
-        pool.shutdown()
-        _default[0] = None

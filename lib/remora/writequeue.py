@@ -52,6 +52,80 @@ def send_some(raw: "Any", data: "Any") -> int:
         raise
 
 
+def _reset(wq: "Any") -> BaseException:
+    error = Closed("peer reset while writing", True)
+    if wq is not None:
+        wq.fail(error)
+    return error
+
+
+async def write_from_task(sock: "Any", raw: "Any", data: "Any") -> bool:
+    """A task's write to the cosocket sock (its raw socket raw): True once
+    sent or queued; suspends while the queue is full (promises 1, 2, 4)."""
+    size = len(data)
+    done = 0
+    with LOCK:
+        # Nothing waits: send now, and hold the leftover's place in line
+        # before a worker thread may send.
+        wq = sock.write_queue()
+        if wq is None or wq.idle():
+            try:
+                done = send_some(raw, data)
+            except OSError:
+                done = -1
+            if done == size:
+                return True
+            if done >= 0:
+                wq = sock.write_queue(raw)
+        if done >= 0:
+            token = wq.enter_line(size - done)
+    if done < 0:
+        raise _reset(wq)
+    return await wq.wait_turn(memoryview(data)[done:] if done else data, token)
+
+
+def write_from_thread(sock: "Any", raw: "Any", data: "Any") -> bool:
+    """A worker thread's write to the cosocket sock: never suspended; sends
+    what TCP takes now, queues only the rest, and raises QueueFull when the
+    queue cannot take it (promises 3, 4)."""
+    size = len(data)
+    done = 0
+    with LOCK:
+        wq = sock.write_queue()
+        if wq is None or wq.idle():
+            if size > sock.queuelen():
+                raise QueueFull(0)  # could never be queued whole
+            try:
+                done = send_some(raw, data)
+            except OSError:
+                done = -1
+            if done == size:
+                return True
+            if done >= 0:
+                wq = sock.write_queue(raw)
+                wq.queue_from_thread(memoryview(data)[done:])
+        else:
+            wq.queue_from_thread(data)
+    if done < 0:
+        raise _reset(wq)
+    port.call_soon_threadsafe(wq.kick)
+    return True
+
+
+def send_now(sock: "Any", raw: "Any", data: "Any") -> int:
+    """What raw takes of data at once, unless writes wait in sock's queue
+    (then 0: sending would overtake them).  See Socket.send_now."""
+    with LOCK:
+        wq = sock.write_queue()
+        if wq is not None and not wq.idle():
+            return 0
+        try:
+            return send_some(raw, data)
+        except OSError:
+            pass
+    raise _reset(wq)
+
+
 class WriteQueue:
     def __init__(self, sock: "Any", raw: "Any", limit: int) -> None:
         self.sock = sock  # told through sock.flushed() when the queue ran dry
@@ -75,12 +149,12 @@ class WriteQueue:
 
     def enter_line(self, size: int) -> "Any":
         """A task's place in line (call under LOCK): from here on no thread
-        sends or queues ahead of it.  The token goes to write_from_task."""
+        sends or queues ahead of it.  The token goes to wait_turn."""
         token = [size]  # identity only; one small list per waiting write
         self.line.append(token)
         return token
 
-    async def write_from_task(self, data: "Any", token: "Any") -> bool:
+    async def wait_turn(self, data: "Any", token: "Any") -> bool:
         """Send data in the token's turn: straight away when nothing is
         queued ahead, else queued (a copy within the limit, or a loan of the
         caller's buffer that is awaited until sent)."""

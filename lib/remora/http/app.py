@@ -248,6 +248,7 @@ class App:
         listener = net.bind(port_number, host, None, self.max_connections + 8)
         listener.refusal = server.OVERLOADED  # a connection with no heap for its task
         self._listener = listener
+        accepting = listener.listener()  # type: Any
         dispatcher.spawn(self._sweep())
         self.keep_reserve()  # after every import: the heap is as full as it will be
         port.settle_heap()
@@ -271,7 +272,7 @@ class App:
                 try:
                     # Counted by the listener as they are accepted (this one
                     # included): a burst is judged before any task has run.
-                    if listener._accepted > self.max_connections:
+                    if accepting.accepted > self.max_connections:
                         server.refuse(conn, 503)  # over the cap: answer and close
                         continue
                     conn.event(server.serve_connection, self, mode=sock.COSOCKET)
@@ -281,13 +282,12 @@ class App:
                     # constant 503) goes out the way that needs no heap.
                     port.collect()
                     if conn.state() != sock.CLOSED:  # not refused already
-                        conn._refuse_for_memory()
+                        conn.refuse()
                         conn.close()
         except Shutdown:
             return
         finally:
-            listener.close()
-            sock.reap_lingering(True)
+            listener.close()  # the refused connections that linger close too
         # Draining: in-flight responses finish, then shutdown() stops the
         # server; returning now would stop it at once.
         await dispatcher.wait_stopped()
@@ -295,14 +295,13 @@ class App:
     async def _sweep(self) -> None:
         # One timer for every connection's time limits (idle, head, body),
         # checked a few times per shortest limit: no timer per read.
-        from ..sock import reap_lingering
-
+        accepting = self._listener.listener()  # type: Any
         tick = max(50, min(1000, min(self.idle_ms, self.head_ms, self.body_ms) // 4))
         while not self.draining:
             await port.sleep_ms(tick)
             try:
                 server.sweep(self)
-                reap_lingering()  # refused connections whose time is up
+                accepting.reap()  # refused connections whose time is up
             except MemoryError:
                 port.collect()  # the sweeper must outlive a shortage: next tick
 

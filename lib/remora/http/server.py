@@ -350,7 +350,7 @@ async def _drain(sock: "Any") -> None:
         try:
             # A client quiet for 0.1 s is done.  Dropped in the shared read
             # buffer: no heap, which may be what ran out.
-            size = await sock._read_in_task(100, True)
+            size = await sock.discard(100)
         except Timeout:
             return
         if not size:
@@ -360,16 +360,13 @@ async def _drain(sock: "Any") -> None:
 
 def refuse(sock: "Any", status: int = 503) -> None:
     """Answer a connection we will not serve (over the cap), then let it
-    linger to read and drop its request before it closes (Socket._linger):
+    linger to read and drop its request before it closes (Socket.linger):
     closing with the request unread makes the kernel send a reset, which
     can destroy the answer before the client reads it (RFC 9112 §9.6)."""
-    try:
-        # Best effort: a fresh socket's buffer is empty.  A 503 is the
-        # constant, so a flood costs no heap per refusal.
-        sock._s.send(OVERLOADED if status == 503 else _error_message(status))
-    except _GONE:
-        pass
-    sock._linger()
+    # Best effort: a fresh socket's buffer is empty.  A 503 is the
+    # constant, so a flood costs no heap per refusal.
+    sock.refuse(OVERLOADED if status == 503 else _error_message(status))
+    sock.linger()
 
 
 def req2sock(req: "Request") -> "Any":
@@ -386,9 +383,7 @@ def req2sock(req: "Request") -> "Any":
         raise ValueError("request has no connection to take")
     req.conn = None
     data, _closed = conn.trailing_data
-    from .. import dispatcher
-
-    dispatcher.unbind(sock)
+    sock.hand_off()
     if data:
-        sock._unread(data)
+        sock.unread(data)
     return sock

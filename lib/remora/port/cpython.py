@@ -5,7 +5,6 @@
 # sockets stay plain non-blocking sockets on both runtimes.
 
 import asyncio
-import errno
 import os
 import select
 import socket
@@ -42,18 +41,6 @@ get_ident = threading.get_ident
 allocate_lock = threading.Lock
 Event = asyncio.Event
 CancelledError = asyncio.CancelledError
-EINPROGRESS = errno.EINPROGRESS
-_WOULD_BLOCK = (errno.EAGAIN, errno.EWOULDBLOCK)
-
-
-def errno_of(exc: BaseException) -> int:
-    code = getattr(exc, "errno", None)
-    return code if isinstance(code, int) else 0
-
-
-def would_block(exc: BaseException) -> bool:
-    return errno_of(exc) in _WOULD_BLOCK
-
 
 def print_exception(exc: BaseException, file: Any = sys.stderr) -> None:
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
@@ -234,10 +221,6 @@ def connect_error(sock: socket.socket, addr: Any) -> int:
     return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
 
 
-def reuse_address(sock: socket.socket) -> None:
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-
-
 # Functions run on the dispatcher after every kick() (see the MicroPython
 # port, where this is what lets a worker short of heap hand back its result).
 _hooks: List[Callable[[], Any]] = []
@@ -278,6 +261,7 @@ def run(main_coro: Any) -> Any:
         _loop = asyncio.get_running_loop()
         return await main_coro
 
+    del _hooks[:]
     try:
         return asyncio.run(root())
     finally:

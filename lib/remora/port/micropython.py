@@ -4,7 +4,8 @@
 # select.poll object for every socket in the process.  We reach into
 # asyncio.core for three things the public API lacks: queueing the current
 # task on the poller (exactly what asyncio.stream does), waking a task parked
-# there early (close, shutdown, timeouts), and a correct IOQueue.remove.
+# there early (close, shutdown, timeouts), and a correct IOQueue.remove (set
+# on the loop run() makes, not on asyncio's class: nothing changes at import).
 
 import errno
 import gc
@@ -30,22 +31,9 @@ allocate_lock = _thread.allocate_lock
 Event = asyncio.Event
 CancelledError = asyncio.CancelledError
 
+from .rawsock import errno_of, would_block
+
 _EISCONN = getattr(errno, "EISCONN", 106)  # 106 on Linux and in lwIP
-_WOULD_BLOCK = (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN))
-EINPROGRESS = errno.EINPROGRESS
-
-
-def errno_of(exc):
-    """The errno carried by an OSError, or 0."""
-    args = exc.args
-    if args and isinstance(args[0], int):
-        return args[0]
-    return 0
-
-
-def would_block(exc):
-    return errno_of(exc) in _WOULD_BLOCK
-
 
 def print_exception(exc, file=sys.stderr):
     sys.print_exception(exc, file)
@@ -142,8 +130,6 @@ def _remove(ioq, task):
         if hit:
             _refresh(ioq, sm)
 
-
-core.IOQueue.remove = _remove
 
 
 # select.poll repair.  A MemoryError inside poll.register() leaves the poll
@@ -353,10 +339,6 @@ def connect_error(sock, addr):
         return code or errno.ECONNREFUSED
 
 
-def reuse_address(sock):
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-
-
 # ---------------------------------------------------------------------------
 # Thread-safe hand-off into the dispatcher.  Threads append a callback under
 # a lock and poke a UDP socket connected to itself; a dispatcher task parked
@@ -480,7 +462,10 @@ def run(main_coro):
     """Run the dispatcher until main_coro finishes; return its result."""
     asyncio.new_event_loop()
     _loop_thread[0] = _thread.get_ident()
-    core._io_queue.poller = _Poller(core._io_queue.poller)
+    ioq = core._io_queue
+    ioq.poller = _Poller(ioq.poller)
+    ioq.remove = lambda task: _remove(ioq, task)  # Task.cancel calls it
+    del _hooks[:]
     _spare[0] = bytearray(_SPARE_BYTES)
     _waker[0] = _make_waker()
     del _pending[:]
@@ -524,6 +509,6 @@ def recv_datagram(sock, size):
     try:
         return sock.recv(size)
     except OSError as exc:
-        if errno_of(exc) in _WOULD_BLOCK:
+        if would_block(exc):
             return None
         raise
