@@ -191,7 +191,7 @@ def test_demo_tour_on_the_esp32(runtime, ntp_server):  # noqa: F811
                 seen.append((request.split(b" HTTP")[0].decode(), status))
         assert srv.returncode is None, srv.output()
         after = stats_of(srv.port)
-        print("esp32 heap on %s: in use at start %s, after the tour %s" % (runtime, at_start, after))
+        print("esp32 heap on %s: at start %s, after the tour %s" % (runtime, at_start, after))
         if runtime == "micropython64":
             return  # /stats itself may be refused there
         assert [s for s in seen if s[1] != 200] == [], (seen, srv.output())
