@@ -339,6 +339,20 @@ for version in (4, 5):
     # Their QoS 2 ids were discarded with the session: 7 is a new message now.
     assert len(drain(conn, broker.publish("in", b"", 2, pid=7))) == 1
 
+    # -- or the session discarded, for a driver that wants a clean start strictly ---------
+    conn, broker, _ = session(version)
+    broker.hold = True
+    sent = [conn.publish("r", b"", qos) for qos in (1, 2, 2)]
+    exchange(conn, broker, b"".join(data for pid, data in sent))
+    sent = [pid for pid, data in sent]
+    drain(conn, ack(version, 5, sent[2]) + broker.publish("in", b"", 2, pid=7))
+    conn.close()
+    assert conn.session.clear() == sent and conn.session.clear() == []
+    broker = Broker(version)
+    assert drain(conn, broker.feed(conn.connect("c"))) == [ConnAck(False, 0)]
+    assert conn.inflight_room() == 8  # publish() goes at once: no resend() due
+    assert conn.resend() == [] and conn.session.qos2_in is None
+
     # -- subscriptions in flight are lost with the connection ----------------------------
     conn, broker, _ = session(version)
     pid, _ = conn.subscribe([("a", 1)])
@@ -408,6 +422,27 @@ assert conn.data_to_send()[:1] == b"\x3a"  # the held-back one, now
 assert conn.inflight_room() == 0
 assert drain(conn, ack(5, 4, sent[2][0])) == [PubAck(sent[2][0])]
 assert conn.data_to_send() == b"" and conn.inflight_room() == 1
+
+# -- 5.0: a message too large for the new server is dropped, its flow ended with 0x95 ------
+conn, broker, _ = session(5, clean=False)
+broker.hold = True
+big = conn.publish("w", bytes(100), 1)
+small = conn.publish("w", b"s", 2)
+big2 = conn.publish("w", bytes(100), 2)
+small2 = conn.publish("w", b"t", 1)
+exchange(conn, broker, big[1] + small[1] + big2[1] + small2[1])
+conn.close()
+broker = Broker(5, session_present=True,
+                connack={props.MAXIMUM_PACKET_SIZE: 50, props.RECEIVE_MAXIMUM: 1})
+drain(conn, broker.feed(conn.connect("c", clean=False)))
+resent = conn.resend()
+assert resent == [b"\x3c\x07\x00\x01w" + u16(small[0]) + b"\x00s"], resent  # one: the quota
+assert drain(conn) == [PubAck(big[0], 0x95)]  # [MQTT-3.2.2-15]: never sent
+assert drain(conn, ack(5, 5, small[0]) + ack(5, 7, small[0])) == [
+    PubComp(small[0]), PubComp(big2[0], 0x95)]
+assert conn.data_to_send() == ack(5, 6, small[0]) + b"\x3a\x07\x00\x01w" + u16(small2[0]) + (
+    b"\x00t")
+assert conn.session.inflight() == 1
 
 # -- 5.0: our Topic Aliases (§3.3.2.3.4) ----------------------------------------------------
 broker = Broker(5, connack={props.TOPIC_ALIAS_MAXIMUM: 2})

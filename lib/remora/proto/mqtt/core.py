@@ -66,6 +66,10 @@ _NO_RETAIN = const(0x40)  # the server has no retained messages (5.0 §3.2.2.3.5
 _QOS_SHIFT = const(7)  # bits 7-8: the server's Maximum QoS (§3.2.2.3.4)
 _QUIET = const(0x200)  # our CONNECT set Request Problem Information 0 (§3.1.2.11.7)
 
+# The CONNECT properties that come from the limits: Receive Maximum, Maximum
+# Packet Size, Topic Alias Maximum (5.0 §3.1.2.11.3-5).
+_LIMITS = const((0x21, 0x27, 0x22))
+
 
 class Connection:
     """The client's end of one MQTT session, over successive network
@@ -96,12 +100,10 @@ class Connection:
     ) -> None:
         if version != 4 and version != 5:
             raise ValueError("version is 4 (MQTT 3.1.1) or 5 (MQTT 5.0)")
-        if not 16 <= max_packet <= MAX_PACKET:
-            raise ValueError("max_packet out of range")
-        if not (0 < max_inflight <= 0xFFFF and 0 < receive_max <= 0xFFFF):
-            raise ValueError("max_inflight and receive_max are 1 to 65535")
-        if not (0 <= topic_alias_max <= 0xFFFF and 0 <= aliases_out <= 0xFFFF):
-            raise ValueError("topic_alias_max and aliases_out are 0 to 65535")
+        ok = 16 <= max_packet <= MAX_PACKET and 0 < max_inflight <= 0xFFFF
+        ok = ok and 0 < receive_max <= 0xFFFF and 0 <= topic_alias_max <= 0xFFFF
+        if not (ok and 0 <= aliases_out <= 0xFFFF):
+            raise ValueError("a limit out of its range")
         if version == 4:
             topic_alias_max = aliases_out = 0  # no Topic Alias before 5.0
         self.version = version
@@ -110,13 +112,17 @@ class Connection:
         self.aliases_out = aliases_out
         self.session = Session(max_inflight, receive_max)
         self.state = IDLE
-        # The Keep Alive in force (s): ours, or the server's (5.0 §3.2.2.3.14).
-        self.keepalive_s = 0
-        # The server's limits (5.0 §3.2.2.3): set again by every CONNACK.
+        self._events = None  # type: Optional[List[Any]]  # made by the core, not read
+        self._fresh(0, 0)
+
+    def _fresh(self, keepalive_s: int, flags: int) -> None:
+        # The state of one network connection, as it starts.
+        self.keepalive_s = keepalive_s  # in force: ours, or the server's (5.0 §3.2.2.3.14)
+        # The server's limits (5.0 §3.2.2.3): their defaults until its CONNACK.
         self.their_max_packet = MAX_PACKET
         self.their_receive_max = 0xFFFF
         self.their_alias_max = 0
-        self._flags = 0
+        self._flags = flags
         self._buf = b""  # received bytes not parsed yet: ``_buf[_pos:]``
         self._pos = 0
         self._out = b""  # replies for data_to_send()
@@ -148,11 +154,7 @@ class Connection:
         props = None
         if self.version == 5:
             props = dict(properties) if properties else {}
-            for pid in (
-                _props.RECEIVE_MAXIMUM,
-                _props.MAXIMUM_PACKET_SIZE,
-                _props.TOPIC_ALIAS_MAXIMUM,
-            ):
+            for pid in _LIMITS:
                 if pid in props:
                     raise LocalProtocolError("property 0x%02x comes from the limits" % pid)
             # §3.1.2.11.3-5: each absent means its default (65,535; no
@@ -176,16 +178,8 @@ class Connection:
             flags |= _AUTH_METHOD
         if props and props.get(_props.REQUEST_PROBLEM_INFORMATION) == 0:
             flags |= _QUIET
-        self._flags = flags | 2 << _QOS_SHIFT
+        self._fresh(keepalive_s, flags | 2 << _QOS_SHIFT)
         self.state = after
-        self.keepalive_s = keepalive_s
-        self.their_max_packet = MAX_PACKET
-        self.their_receive_max = 0xFFFF
-        self.their_alias_max = 0
-        self._buf = self._out = b""
-        self._pos = 0
-        self._closed = None
-        self._aliases = self._alias_in = None
         self.session.new_connection()
         return data
 
@@ -314,11 +308,8 @@ class Connection:
         Session Expiry Interval may change the session's, but not from 0
         (§3.14.2.2.2: a Protocol Error)."""
         after = _state.send(self.state, _DISCONNECT)
-        if (
-            properties
-            and properties.get(_props.SESSION_EXPIRY_INTERVAL)
-            and not self._flags & _EXPIRY
-        ):
+        expiry = properties.get(_props.SESSION_EXPIRY_INTERVAL) if properties else 0
+        if expiry and not self._flags & _EXPIRY:
             raise LocalProtocolError("Session Expiry Interval was 0 at CONNECT")
         data = encode.disconnect(self.version, reason, properties)
         self._check_size(data)
@@ -365,6 +356,12 @@ class Connection:
     def _queue(self, data: bytes) -> None:
         self._out = self._out + data if self._out else data
 
+    def _event(self, event: "Any") -> None:
+        if self._events is None:
+            self._events = [event]
+        else:
+            self._events.append(event)
+
     def _check_size(self, data: bytes) -> None:
         # 5.0 §3.2.2.3.6: nothing over the server's Maximum Packet Size
         # [MQTT-3.2.2-15].
@@ -384,6 +381,13 @@ class Connection:
         sends: a violation becomes a ConnectionClosed event (and, under 5.0,
         a DISCONNECT in ``data_to_send()``)."""
         while True:
+            events = self._events
+            if events:
+                # Events the core made itself (a resend dropped as too large).
+                event = events.pop(0)
+                if not events:
+                    self._events = None
+                return event
             if self.state == CLOSED:
                 return self._closed
             if self.state == IDLE:

@@ -242,6 +242,19 @@ class Session:
         (UN)SUBSCRIBEs are lost with the old one (their acks will not come)."""
         self.requests = None
 
+    def clear(self) -> "List[int]":
+        """Discard the session state: our unfinished publishes and their QoS 2
+        ids; the packet ids dropped, for the driver to fail their waiters.
+
+        For a driver that takes a clean start as the specification words it
+        ("the Client and Server MUST discard any existing Session", 5.0
+        [MQTT-3.1.2-4], 3.1.1 [MQTT-3.1.2-6]): call it before ``connect(clean=
+        True)``.  Otherwise the messages are published anew (see resume).
+        """
+        ids = [entry[0] for entry in self.out] if self.out else []
+        self.out = self.qos2_in = None
+        return ids
+
     def resume(self, present: bool) -> bool:
         """The CONNACK accepted us: mark every unfinished publish for sending
         again; True if there is any.
@@ -280,6 +293,7 @@ class Session:
         if out is None:
             return packets
         room = self.quota_left(quota)
+        dropped = None
         for entry in out:
             flags = entry[1]
             if not flags & _PENDING:
@@ -288,8 +302,13 @@ class Session:
                 entry[1] = flags & ~_PENDING
                 packets.append(ack(conn.version, _PUBREL, entry[0]))
             elif room > 0:
-                packets.append(self._publish(conn, entry))
-                room -= 1
+                data = self._encode(conn, entry)
+                if data is None:
+                    dropped = [entry] if dropped is None else dropped + [entry]
+                else:
+                    packets.append(data)
+                    room -= 1
+        self._drop(conn, dropped)
         return packets
 
     def _send_pending(self, conn: "Any", room: int) -> None:
@@ -297,17 +316,40 @@ class Session:
         out = self.out
         if out is None:
             return
+        dropped = None
         for entry in out:
             if room <= 0:
-                return
+                break
             if entry[1] & _PENDING and not entry[1] & _RELEASED:
-                conn._queue(self._publish(conn, entry))
-                room -= 1
+                data = self._encode(conn, entry)
+                if data is None:
+                    dropped = [entry] if dropped is None else dropped + [entry]
+                else:
+                    conn._queue(data)
+                    room -= 1
+        self._drop(conn, dropped)
 
-    def _publish(self, conn: "Any", entry: "Any") -> bytes:
+    def _encode(self, conn: "Any", entry: "Any") -> "Optional[bytes]":
         # An entry's PUBLISH, whole: the full topic, never a Topic Alias
-        # (aliases die with the connection, 5.0 §3.3.2.3.4).
+        # (aliases die with the connection, 5.0 §3.3.2.3.4); it takes its
+        # send quota.  None if it is over the server's Maximum Packet Size
+        # (a new server may allow less than the last).
         flags = entry[1]
-        entry[1] = (flags & ~_PENDING) | _COUNTED
         props = entry[4] if conn.version == 5 else None
-        return publish(entry[2], entry[3], flags & 0x0F, entry[0], props)
+        data = publish(entry[2], entry[3], flags & 0x0F, entry[0], props)
+        if len(data) > conn.their_max_packet:
+            return None
+        entry[1] = (flags & ~_PENDING) | _COUNTED
+        return data
+
+    def _drop(self, conn: "Any", dropped: "Any") -> None:
+        # Messages never to be sent ([MQTT-3.2.2-15]: nothing over the
+        # server's Maximum Packet Size): as a server does with a message too
+        # large for its client (§3.1.2.11.4), each is dropped and its flow
+        # ends, with 0x95 (Packet too large) in its PubAck or PubComp.
+        if dropped is None:
+            return
+        for entry in dropped:
+            self._done(self._find(entry[0]))
+            kind = PubAck if entry[1] & 6 == 2 else PubComp
+            conn._event(kind(entry[0], 0x95))
