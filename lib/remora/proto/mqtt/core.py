@@ -112,7 +112,6 @@ class Connection:
         self.aliases_out = aliases_out
         self.session = Session(max_inflight, receive_max)
         self.state = IDLE
-        self._events = None  # type: Optional[List[Any]]  # made by the core, not read
         self._fresh(0, 0)
 
     def _fresh(self, keepalive_s: int, flags: int) -> None:
@@ -356,12 +355,6 @@ class Connection:
     def _queue(self, data: bytes) -> None:
         self._out = self._out + data if self._out else data
 
-    def _event(self, event: "Any") -> None:
-        if self._events is None:
-            self._events = [event]
-        else:
-            self._events.append(event)
-
     def _check_size(self, data: bytes) -> None:
         # 5.0 §3.2.2.3.6: nothing over the server's Maximum Packet Size
         # [MQTT-3.2.2-15].
@@ -381,13 +374,8 @@ class Connection:
         sends: a violation becomes a ConnectionClosed event (and, under 5.0,
         a DISCONNECT in ``data_to_send()``)."""
         while True:
-            events = self._events
-            if events:
-                # Events the core made itself (a resend dropped as too large).
-                event = events.pop(0)
-                if not events:
-                    self._events = None
-                return event
+            if self.session.events:
+                return self.session.next_event()  # one the session made itself
             if self.state == CLOSED:
                 return self._closed
             if self.state == IDLE:

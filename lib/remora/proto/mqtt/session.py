@@ -17,6 +17,8 @@ completely acknowledged" (§4.1).  Here:
   again (§4.3.3, method B of 3.1.1 §4.3.3).
 * ``requests``: our SUBSCRIBE/UNSUBSCRIBE waiting for their ack (not session
   state; kept here so that packet ids are allocated in one place, §2.2.1).
+* ``events``: events the session made itself, for ``next_event()``: the
+  end of a flow whose message could not be re-sent (see ``_drop``).
 
 Every list is None while empty (an empty list costs a board ~50 bytes), and
 each is bounded: ``out`` and ``requests`` by ``max_inflight``, ``qos2_in``
@@ -62,6 +64,7 @@ class Session:
         self.out = None  # type: Optional[List[Any]]
         self.qos2_in = None  # type: Optional[List[int]]
         self.requests = None  # type: Optional[List[int]]  # id | kind << 16 | count << 17
+        self.events = None  # type: Optional[List[Any]]  # made here, for next_event()
         self._last_id = 0
 
     # -- packet identifiers -------------------------------------------------------------
@@ -352,4 +355,18 @@ class Session:
         for entry in dropped:
             self._done(self._find(entry[0]))
             kind = PubAck if entry[1] & 6 == 2 else PubComp
-            conn._event(kind(entry[0], 0x95))
+            event = kind(entry[0], 0x95)
+            if self.events is None:
+                self.events = [event]
+            else:
+                self.events.append(event)
+
+    def next_event(self) -> "Any":
+        """The oldest event the session made itself (Connection.next_event
+        returns these first)."""
+        events = self.events
+        assert events  # the caller checked
+        event = events.pop(0)
+        if not events:
+            self.events = None
+        return event
