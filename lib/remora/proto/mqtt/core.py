@@ -124,7 +124,7 @@ class Connection:
         self._flags = flags
         self._buf = b""  # received bytes not parsed yet: ``_buf[_pos:]``
         self._pos = 0
-        self._out = b""  # replies for data_to_send()
+        self._out = b""  # type: Any  # replies for data_to_send(): bytes or a bytearray
         self._closed = None  # type: Optional[ConnectionClosed]  # once CLOSED
         self._aliases = None  # type: Optional[List[str]]  # ours: alias n is [n - 1]
         self._alias_in = None  # type: Optional[List[Any]]  # theirs, likewise
@@ -350,10 +350,18 @@ class Connection:
         """The core's own packets since the last call: send them in order."""
         out = self._out
         self._out = b""
-        return out
+        return out if type(out) is bytes else bytes(out)
 
     def _queue(self, data: bytes) -> None:
-        self._out = self._out + data if self._out else data
+        # One reply is kept as it is; more grow a bytearray (a burst of
+        # acknowledgements is not copied over and over).
+        out = self._out
+        if not out:
+            self._out = data
+        elif type(out) is bytes:
+            self._out = bytearray(out) + data
+        else:
+            out += data
 
     def _check_size(self, data: bytes) -> None:
         # 5.0 §3.2.2.3.6: nothing over the server's Maximum Packet Size
