@@ -193,8 +193,11 @@ assert data == (
     b"\x30\x20\x00\x03a/b\x18\x01\x01\x03\x00\x04json\x08\x00\x01r\x09\x00\x01\x07"
     b"\x26\x00\x01a\x00\x01b{}"
 ), data
-for topic in ("", "a/+", "#", "a\x00", b"a/b", None):
+for topic in ("", "a/+", "#", "a\x00", b"a/b", None, "a\ud800"):  # a lone surrogate too
     raises(LocalProtocolError, conn.publish, topic, b"")
+# A payload over 64 KiB (a PUBLISH payload has no length field of its own, §3.3.3).
+data = conn.publish("t", "x" * 70000)[1]
+assert data[:5] == b"\x30\xf4\xa2\x04\x00" and len(data) == 70008, data[:8]
 raises(LocalProtocolError, conn.publish, "t", b"", 3)
 raises(LocalProtocolError, conn.publish, "t", b"", -1)
 raises(LocalProtocolError, conn.publish, "t", b"", 0, False, {props.TOPIC_ALIAS: 1})

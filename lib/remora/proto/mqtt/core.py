@@ -210,7 +210,10 @@ class Connection:
         if retain and self._flags & _NO_RETAIN:
             raise LocalProtocolError("the server has no retained messages", 0x9A)
         if type(payload) is str:
-            payload = payload.encode()
+            try:
+                payload = payload.encode()
+            except UnicodeError:  # CPython: a lone surrogate
+                raise LocalProtocolError("payload is not valid UTF-8")
         elif type(payload) is not bytes:
             payload = bytes(payload)  # also a copy the caller cannot change under us
         body = None

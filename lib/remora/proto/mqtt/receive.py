@@ -151,6 +151,8 @@ def _on_packet(conn: "Any", ptype: int, event: "Any", after: int) -> "Any":
         # 5.0 §3.14.4: the server closes the network connection after it;
         # the Disconnect event comes first, then ConnectionClosed.
         conn._closed = ConnectionClosed(event.reason, "the server disconnected")
+        conn._buf = b""  # nothing after it counts
+        conn._pos = 0
     elif ptype == _AUTH:
         if not conn._flags & _AUTH_METHOD:
             # 5.0 §4.12: no AUTH without our Authentication Method.
@@ -178,6 +180,8 @@ def _on_connack(conn: "Any", event: "Any") -> "Any":
         # Refused (5.0 §3.2.2.2, 3.1.1 §3.2.2.3): the server closes.
         conn.state = CLOSED
         conn._closed = ConnectionClosed(event.reason, "the server refused the connection")
+        conn._buf = b""
+        conn._pos = 0
         return event
     if event.session_present and conn._flags & _CLEAN:
         # §3.2.2.1.1: a clean start has no session to be present

@@ -88,7 +88,10 @@ def text(value: "Any") -> bytes:
 def blob(value: "Any") -> bytes:
     """Binary Data: two length bytes then the bytes (5.0 §1.5.6)."""
     if type(value) is str:
-        value = value.encode()
+        try:
+            value = value.encode()
+        except UnicodeError:  # CPython: a lone surrogate
+            raise LocalProtocolError("string is not valid UTF-8")
     elif type(value) is not bytes:
         value = bytes(value)  # MicroPython's join takes bytes only
     if len(value) > 0xFFFF:
