@@ -5,13 +5,14 @@ sockets, clocks or threads; nothing of remora outside this package.
 Importing the package loads nothing: import the modules.
 
 * ``core``: :class:`~.core.Connection`, the API below.
-* ``events``: the events, NEED_DATA, the errors, Will, common reason codes.
+* ``events``: the events, NEED_DATA, the errors, Will.
 * ``props``: property identifiers (``props.SESSION_EXPIRY_INTERVAL`` ...).
 * ``encode``: subscription options (NO_LOCAL, RETAIN_AS_PUBLISHED,
   RETAIN_SEND_IF_NEW, RETAIN_DONT_SEND) and the packet encoders.
 * ``topics``: ``matches(filter, name)``, ``valid_name``, ``valid_filter``,
   ``split_shared`` (§4.7, §4.8.2).
-* ``reasons``: ``name(code)`` for logs (a table, loaded only on demand).
+* ``reasons``: named reason codes and ``name(code)`` for logs (loaded only
+  on demand).
 * inside: ``wire`` (primitives), ``decode`` (packets in), ``receive``
   (reading and acting), ``session`` (inflight, QoS flows, resend),
   ``aliases`` (Topic Aliases), ``state`` (the state machine).
@@ -37,6 +38,12 @@ The API::
     conn.next_event() -> event or NEED_DATA
     conn.data_to_send() -> bytes          the core's own packets
     conn.close()                          the driver lost the connection
+    conn.session.clear() -> [packet_id, ...]   discard the session (optional)
+
+Read-only: ``conn.state`` (IDLE, CONNECTING, CONNECTED, CLOSED),
+``conn.keepalive_s`` (in force), ``conn.their_max_packet``,
+``conn.their_receive_max``, ``conn.their_alias_max`` (the server's limits
+from its CONNACK), ``conn.session.inflight()``.
 
 Events (``events``): ConnAck(session_present, reason, properties),
 Message(topic, payload, qos, retain, dup, packet_id, properties),
@@ -62,6 +69,10 @@ A cosocket driver's duty:
    original order; without: the same messages published anew) before
    anything else.  ``conn.keepalive_s`` is the Keep Alive in force (a 5.0
    server may have replaced ours).
+   A message the new server's Maximum Packet Size refuses is not re-sent:
+   its PubAck/PubComp comes from ``next_event()`` with reason 0x95.  To
+   discard the session instead (the letter of a clean start), call
+   ``conn.session.clear()`` before ``connect()`` and fail the ids it returns.
 2. Read loop: feed each read to ``receive_data`` (``b""`` at EOF), then call
    ``next_event()`` until NEED_DATA, and after each batch send
    ``data_to_send()`` (acknowledgements, PUBRELs, resends the window let go,
@@ -75,7 +86,8 @@ A cosocket driver's duty:
 3. Keep alive: on a timer (say a tenth of ``keepalive_s``), call
    ``keepalive_due(ms since the last send, ms since the last receive)``:
    KEEPALIVE_PING, send ``conn.ping()``; KEEPALIVE_TIMEOUT, close and
-   reconnect.  The clock is the driver's, never the core's.
+   reconnect (also said when no CONNACK came within a Keep Alive period).
+   The clock is the driver's, never the core's.
 4. Inflight window full: before a QoS 1/2 publish check
    ``inflight_room()``; at 0 (or on InflightFull) suspend the publishing task
    until a PubAck/PubComp (a cosocket write would block likewise), or refuse
@@ -85,6 +97,8 @@ A cosocket driver's duty:
    Expiry Interval, for the server to keep its side).
 6. Disconnect: send ``conn.disconnect()``, then close the socket.
 
-Heap: the core keeps ints and empty constants at rest; every table is
-bounded by a limit given to the Connection (the board profile's).
+Heap: the core keeps ints and empty constants at rest (an idle connected
+client is 240 bytes on a 32-bit board); every buffer and table is made when
+needed, dropped when empty, and bounded by a limit given to the Connection
+(the board profile's).  The modules cost about 8 KB once, frozen.
 """
