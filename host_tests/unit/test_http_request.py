@@ -1,6 +1,6 @@
 # The handlers' Request: target forms, path, query and headers, and the core
 # building it directly for the server (request_type).  Runs on both runtimes.
-from remora.http.core import SERVER, Connection
+from remora.proto.http.server import ServerConnection as CoreServerConnection
 from remora.http.request import Request
 
 
@@ -30,19 +30,21 @@ assert r.headers["accept"] == "a, b" and r.cookies == {"c": "1", "d": "2"}
 assert r.header("Accept") == "a, b" and r.header("missing", "z") == "z"
 
 # The server's core makes this class, not an event then a copy.
-class ServerConnection(Connection):
+class ServerConnection(CoreServerConnection):
     request_type = Request
 
 
-conn = ServerConnection(SERVER)
+from remora.proto.http.limits import Limits
+
+limits = Limits()  # shared by a server's connections, with their memos
+conn = ServerConnection(limits)
 conn.receive_data(b"GET /hello?n=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n\r\n")
 r = conn.next_event()
 assert type(r) is Request and r.path == "/hello" and r.query == "n=1", r
 assert r.headers == {"host": "example.com", "x-a": "1"}, r.headers
-# The Host checked once is not checked again (the next request, any connection).
-from remora.http import core
-
-assert core._HOST_OK[0] == "example.com"
+# The Host checked once is not checked again (the next request, any
+# connection that shares these limits).
+assert limits.valid_host == "example.com"
 conn.next_event()  # EndOfMessage of the first request
 conn.send_response_head(204, [])
 conn.send_end()

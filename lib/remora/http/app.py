@@ -30,10 +30,10 @@ coroutine on MicroPython.
 
 from .. import dispatcher, port, profile
 from ..errors import QueueFull, Shutdown, WrongMode
-from . import server
-from .events import Limits
+from ..proto.http.limits import Limits
 from .response import Response
 from .router import Router
+from .server import IDLE, OVERLOADED, refuse, serve_connection, sweep
 
 try:
     from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -62,7 +62,7 @@ class App:
         self.body_ms = profile.get("http_body_ms")
         self.max_connections = profile.get("max_connections")
         self.connections = 0
-        self.live = {}  # type: Dict[int, Any]  # id(sock): (sock, [waiting for, deadline])
+        self.live = {}  # type: Dict[int, Any]  # id(sock): its server.Watch
         self.draining = False
         self.started_ms = port.ticks_ms()
         self._listener = None  # type: Any
@@ -246,7 +246,7 @@ class App:
 
         # Room above the cap for answering 503 to the connections beyond it.
         listener = net.bind(port_number, host, None, self.max_connections + 8)
-        listener.refusal = server.OVERLOADED  # a connection with no heap for its task
+        listener.refusal = OVERLOADED  # a connection with no heap for its task
         self._listener = listener
         accepting = listener.listener()  # type: Any
         dispatcher.spawn(self._sweep())
@@ -273,9 +273,9 @@ class App:
                     # Counted by the listener as they are accepted (this one
                     # included): a burst is judged before any task has run.
                     if accepting.accepted > self.max_connections:
-                        server.refuse(conn, 503)  # over the cap: answer and close
+                        refuse(conn)  # over the cap: 503, and close
                         continue
-                    conn.event(server.serve_connection, self, mode=sock.COSOCKET)
+                    conn.event(serve_connection, self, mode=sock.COSOCKET)
                 except MemoryError:
                     # This connection did not fit; the accept loop must go on.
                     # The client still learns why: the listener's refusal (the
@@ -300,7 +300,7 @@ class App:
         while not self.draining:
             await port.sleep_ms(tick)
             try:
-                server.sweep(self)
+                sweep(self)
                 accepting.reap()  # refused connections whose time is up
             except MemoryError:
                 port.collect()  # the sweeper must outlive a shortage: next tick
@@ -310,9 +310,9 @@ class App:
         self.draining = True
         if self._listener is not None:
             self._listener.close()
-        for sock, watch in list(self.live.values()):
-            if watch[0] == server.IDLE:
-                sock.close()  # between requests: nothing in flight
+        for watch in list(self.live.values()):
+            if watch.kind == IDLE:
+                watch.sock.close()  # between requests: nothing in flight
         waited = 0
         while self.connections and waited < grace_ms:
             await port.sleep_ms(20)

@@ -2,26 +2,30 @@
 
 One task per connection, bound to its socket in cosocket mode, so reads and
 writes both suspend and a slow client never holds the dispatcher.  The
-driver only moves bytes and enforces time: what is legal HTTP is the core's
-business (``core.Connection``), what to answer is the application's
-(``App.handle``).
+driver only moves bytes and keeps time: what is legal HTTP is the core's
+business (``proto.http.ServerConnection``, which also frames the error
+answers), what to answer is the application's (``App.handle``).
 
-Timeouts (board profile, milliseconds):
+Deadlines (board profile, milliseconds), one :class:`Watch` per connection
+that the App's sweeper reads, instead of a timer per read:
 
-- ``http_idle_ms``: a keep-alive connection waiting for its next request;
-  closed silently when it runs out.
-- ``http_head_ms``: from the first byte of a request to the end of its head;
-  a client that trickles headers (slowloris) gets 408 and is closed.
-- ``http_body_ms``: from the first wait for a body to its end (a body
-  that drips in, a slow POST, would otherwise hold a slot for hours); 408.
+- ``IDLE``, ``http_idle_ms``: a keep-alive connection waiting for its next
+  request; closed silently when it runs out.
+- ``HEAD``, ``http_head_ms``: from the first byte of a request to the end
+  of its head; a client that trickles headers (slowloris) gets 408.
+- ``BODY``, ``http_body_ms``: from the first wait for a body to its end (a
+  body that drips in, a slow POST, would otherwise hold a slot for hours);
+  408.  Also the second an error answer gets to be read before the close.
+- ``BUSY``: handling or answering; no deadline.
 """
 
 from .. import dispatcher, port
 from ..errors import SocketError, Timeout
-from . import core, events, httpdate
-from .events import NEED_DATA, ProtocolError
+from ..proto.http.events import NEED_DATA, Data, EndOfMessage, ProtocolError, ResponseHead
+from ..proto.http.server import ServerConnection
+from ..proto.http.state import DONE
+from . import httpdate
 from .request import Request
-from .reasons import reason
 from .response import Response
 
 try:
@@ -29,7 +33,7 @@ try:
 except ImportError:
     pass
 
-_CONTINUE = events.Response(100, [])
+_CONTINUE = ResponseHead(100, [])
 
 # The answer to a request that did not fit in the heap, whole and constant
 # (it stays in flash on a board): sending it allocates nothing when nothing
@@ -46,52 +50,71 @@ OVERLOADED = (
 # ``except (A, B)`` would build its tuple (allocate) on a heap that is out.
 _GONE = (OSError, MemoryError)
 
+IDLE = 0
+HEAD = 1
+BODY = 2
+BUSY = 3
 
-class _Connection(core.Connection):
+
+class _Connection(ServerConnection):
     # The core builds our Request itself, not an event and then a copy.
     request_type = Request
 
 
-# What a connection is waiting for, with the deadline the sweeper checks.
-IDLE = 0  # between requests: http_idle_ms, then a silent close
-HEAD = 1  # inside a request head: http_head_ms from its first byte, then 408
-BODY = 2  # inside a body: http_body_ms from its first wait, then 408
-BUSY = 3  # handling or answering: no deadline
+class Watch:
+    """What one connection waits for, and until when; and whether its
+    current answer has begun (until it has, a failure can still be answered
+    with a whole error response)."""
+
+    def __init__(self, sock: "Any") -> None:
+        self.sock = sock
+        self.kind = IDLE
+        self.until = 0
+        self.answering = False
+
+    def start(self, kind: int, ms: int) -> None:
+        self.kind = kind
+        self.until = port.ticks_add(port.ticks_ms(), ms)
+
+    def expired(self, now: int) -> bool:
+        return self.kind != BUSY and port.ticks_diff(now, self.until) > 0
+
+
+def sweep(app: "Any") -> None:
+    """Interrupt every connection past its deadline (App runs this on a timer)."""
+    now = port.ticks_ms()
+    for watch in app.live.values():
+        if watch.expired(now):
+            watch.until = port.ticks_add(now, 60000)  # interrupt once
+            watch.sock.interrupt(Timeout("timeout"))
 
 
 async def serve_connection(sock: "Any", app: "Any") -> None:
-    """Serve requests on sock until the client or a timeout ends it.
+    """Serve requests on sock until the client, a timeout or an error ends it.
 
-    One coroutine does the common request (head already read, no body, a
-    bytes answer) without awaiting any other coroutine of ours: on
-    MicroPython every nested coroutine is a heap object per request.
+    The common request (head read, no body, an answer in memory) awaits no
+    coroutine of ours but App.handle: on MicroPython every nested coroutine
+    is a heap object per request.
     """
-    # [what it waits for, deadline]: mutated in place, read by App._sweep;
-    # one list per connection instead of a timer per read.
-    watch = [IDLE, 0]
-    # Whether this request's final response has started on the wire: until
-    # it has, a failure can still be answered with a whole error response.
-    wrote = False
+    watch = Watch(sock)
     app.connections += 1  # allocates nothing: the finally below always undoes it
+    conn = None  # type: Any
     try:
         # Both may run out of heap: then 503, and undone.
-        conn = _Connection(core.SERVER, app.limits)
-        app.live[id(sock)] = (sock, watch)
+        conn = _Connection(app.limits)
+        app.live[id(sock)] = watch
         while True:
-            wrote = False
-            _wait(watch, IDLE, app.idle_ms)
+            watch.answering = False
+            watch.start(IDLE, app.idle_ms)
+            # The head.  Its time runs from its first byte: from the read
+            # that did not bring all of it (a head that came whole never
+            # needs it).
             event = conn.next_event()
             while event is NEED_DATA:
-                # The head, read here rather than in _next_event: one
-                # coroutine fewer per request.
-                data = await sock.read()
-                conn.receive_data(data or b"")
+                conn.receive_data(await sock.read() or b"")
                 event = conn.next_event()
-                if event is NEED_DATA and watch[0] == IDLE:
-                    # The head's time runs from its first byte: from this
-                    # read.  (A head that came whole never needs it.)
-                    _wait(watch, HEAD, app.head_ms)
-            data = None
+                if event is NEED_DATA and watch.kind == IDLE:
+                    watch.start(HEAD, app.head_ms)
             if type(event) is not Request:
                 return  # ConnectionClosed: the client is done
             req = event
@@ -99,110 +122,60 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             req.conn = conn
             req.peer = sock.peer
             req.sock = sock
+            watch.kind = BUSY
             if conn.client_is_waiting_for_100_continue:
                 # RFC 9110 §10.1.1: tell the client to send the body it announced.
                 await sock.write(conn.send(_CONTINUE))
-            watch[0] = BUSY
             event = conn.next_event()
-            if type(event) is not events.EndOfMessage:
+            if type(event) is not EndOfMessage:
                 if not await _read_body(sock, conn, app, watch, req, event):
-                    return
+                    return  # the client left mid-body
             resp = await app.handle(req)
             if req.conn is None:
                 return  # req2sock took the socket: it is no longer ours
-            body = resp.body
-            if isinstance(body, str):
-                body = body.encode()
-            # ``wrote`` turns True once a write has begun, not before: up to
-            # then a MemoryError (building the head, or the write's own
-            # coroutine) leaves the wire clean for a 503.
-            if isinstance(body, (bytes, bytearray, memoryview)):
-                for piece in _bytes_response(conn, req, resp, body):
-                    if piece:
-                        # What the socket takes at once goes with no
-                        # coroutine (no heap): usually all of it.
-                        sent = sock.send_now(piece)
-                        if sent:
-                            wrote = True
-                        if sent < len(piece):
-                            writing = sock.write(memoryview(piece)[sent:] if sent else piece)
-                            wrote = True
-                            await writing
-            else:
-                writing = sock.write(_stream_head(conn, resp))
-                wrote = True
-                await writing
-                await _send_stream(sock, conn, req, body)
-            req = resp = body = piece = writing = None  # type: ignore[assignment]
+            pending = _answer(sock, conn, watch, req, resp)
+            if pending is not None:
+                await pending
+            req = resp = pending = event = None  # type: ignore[assignment]
             app.keep_reserve()
-            if conn.our_state != core.DONE or conn.their_state != core.DONE:
-                return  # must close (Connection: close, HTTP/1.0, unread body)
-            if app.draining:
-                return
+            if conn.our_state != DONE or conn.their_state != DONE or app.draining:
+                return  # must close (Connection: close, HTTP/1.0, an unread body)
             conn.start_next_cycle()
     except ProtocolError as exc:
-        await _send_error(sock, watch, exc.status, str(exc) if app.dev else "")
+        await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
     except MemoryError:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
         # Sent without a coroutine or a formatted message: either could be
         # the allocation that fails again.  What this request holds (its
         # buffered bytes, a part-read body) is let go first.
-        conn = event = req = resp = body = data = writing = None  # type: ignore[assignment]
+        conn = event = req = resp = pending = None  # type: ignore[assignment]
         port.collect()
-        if not wrote:
+        if not watch.answering:
             try:
                 if sock.send_now(OVERLOADED) == len(OVERLOADED):
-                    _wait(watch, BODY, 1000)
+                    watch.start(BODY, 1000)
                     await _drain(sock)
             except _GONE:
                 pass
     except Timeout:
-        if watch[0] != IDLE:
-            await _send_error(sock, watch, 408, "")
+        if watch.kind != IDLE:
+            await _send_error(sock, conn, watch, 408, "")
     except SocketError:
         pass  # the peer went away
     except Exception as exc:
         # A bug of ours, or a streaming body that raised: logged, and the
         # client gets a 500 rather than a silent close when nothing was sent.
         dispatcher.log_exception(exc, "connection failed")
-        if not wrote:
-            await _send_error(sock, watch, 500, "")
+        if not watch.answering:
+            await _send_error(sock, conn, watch, 500, "")
     finally:
         app.connections -= 1
         app.live.pop(id(sock), None)
 
 
-def _wait(watch: "Any", kind: int, ms: int) -> None:
-    watch[0] = kind
-    watch[1] = port.ticks_add(port.ticks_ms(), ms)
-
-
-async def _next_event(sock: "Any", conn: "Any", app: "Any", watch: "Any") -> "Any":
-    """The core's next event once it needs data: read within the time limits."""
-    event = NEED_DATA
-    while event is NEED_DATA:
-        if watch[0] == BUSY:
-            # The body's time runs from the first wait for it: a body that
-            # drips in (a slow POST) is cut off, whatever its pauses.
-            _wait(watch, BODY, app.body_ms)
-        data = await sock.read()
-        conn.receive_data(data or b"")
-        event = conn.next_event()
-    return event
-
-
-def sweep(app: "Any") -> None:
-    """Interrupt every connection past its deadline (App runs this on a timer)."""
-    now = port.ticks_ms()
-    for sock, watch in app.live.values():
-        if watch[0] != BUSY and port.ticks_diff(now, watch[1]) > 0:
-            watch[1] = port.ticks_add(now, 60000)  # interrupt once
-            sock.interrupt(Timeout("timeout"))
-
-
 async def _read_body(
-    sock: "Any", conn: "Any", app: "Any", watch: "Any", req: "Request", event: "Any"
+    sock: "Any", conn: "Any", app: "Any", watch: "Watch", req: "Request", event: "Any"
 ) -> bool:
     """Collect the body into req.body within the board's limit (the core
     enforces it), starting from the core's first body event; False when the
@@ -215,9 +188,14 @@ async def _read_body(
     filled = 0
     parts = None  # type: Optional[List[bytes]]
     while True:
-        if event is NEED_DATA:
-            event = await _next_event(sock, conn, app, watch)
-        if type(event) is events.Data:
+        while event is NEED_DATA:
+            if watch.kind == BUSY:
+                # The body's time runs from the first wait for it: a body
+                # that drips in (a slow POST) is cut off, whatever its pauses.
+                watch.start(BODY, app.body_ms)
+            conn.receive_data(await sock.read() or b"")
+            event = conn.next_event()
+        if type(event) is Data:
             data = event.data
             if buf is None and parts is None and size is not None and len(data) < size:
                 buf = app.body_buffer(size)
@@ -228,17 +206,54 @@ async def _read_body(
                 parts = [data]
             else:
                 parts.append(data)
-        elif type(event) is events.EndOfMessage:
+        elif type(event) is EndOfMessage:
             break
         else:
             return False
         event = conn.next_event()
-    watch[0] = BUSY
+    watch.kind = BUSY
     if buf is not None:
         req.body = buf
     elif parts is not None:
         req.body = parts[0] if len(parts) == 1 else b"".join(parts)
     return True
+
+
+def _answer(sock: "Any", conn: "Any", watch: "Watch", req: "Request", resp: "Response") -> "Any":
+    """Send resp: what the socket takes at once goes now, with no coroutine
+    (no heap: usually all of it); returns an awaitable for the rest, or None.
+
+    ``watch.answering`` turns True once bytes are on their way, not before:
+    up to then a MemoryError (building the head, or the write's own
+    coroutine) leaves the wire clean for a 503.
+    """
+    body = resp.body
+    if isinstance(body, str):
+        body = body.encode()
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        pending = _send_stream(sock, conn, req, _stream_head(conn, resp), body)
+        watch.answering = True
+        return pending
+    pieces = _bytes_response(conn, req, resp, body)
+    for i in range(len(pieces)):
+        piece = pieces[i]
+        if not piece:
+            continue
+        sent = sock.send_now(piece)
+        if sent:
+            watch.answering = True
+        if sent < len(piece):
+            pending = _write_all(sock, memoryview(piece)[sent:] if sent else piece, pieces[i + 1 :])
+            watch.answering = True
+            return pending
+    return None
+
+
+async def _write_all(sock: "Any", first: "Any", more: "Any") -> None:
+    await sock.write(first)
+    for piece in more:
+        if piece:
+            await sock.write(piece)
 
 
 def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
@@ -276,8 +291,9 @@ def _stream_head(conn: "Any", resp: "Response") -> bytes:
     return conn.send_response_head(status, resp.headers, None, length, httpdate.now() or None)
 
 
-async def _send_stream(sock: "Any", conn: "Any", req: "Request", body: "Any") -> None:
-    """The body of a stream whose head (_stream_head) went out."""
+async def _send_stream(sock: "Any", conn: "Any", req: "Request", head: bytes, body: "Any") -> None:
+    """A streamed response: its head, then its body as the iterator yields."""
+    await sock.write(head)
     if req.method == "HEAD":
         _close_stream(body)
         conn.send_end()
@@ -298,7 +314,7 @@ async def _send_chunk(sock: "Any", conn: "Any", chunk: "Any") -> None:
     if isinstance(chunk, str):
         chunk = chunk.encode()
     if chunk:
-        await sock.write(conn.send(events.Data(chunk)))
+        await sock.write(conn.send_data(chunk))
 
 
 def _close_stream(body: "Any") -> None:
@@ -307,31 +323,15 @@ def _close_stream(body: "Any") -> None:
         close()
 
 
-def _error_message(status: int, detail: str = "") -> bytes:
-    """A whole plain-text error response that closes the connection."""
-    text = "%d %s\n" % (status, (reason(status) or "Error"))
-    if detail:
-        text += detail + "\n"
-    body = text.encode()
-    head = "HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n" % (
-        status,
-        (reason(status) or "Error"),
-    )
-    date = httpdate.now()
-    if date:
-        head += "date: %s\r\n" % date
-    if status == 503:
-        head += "retry-after: 1\r\n"  # RFC 9110 §10.2.3: overload passes
-    head += "content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
-    return head.encode() + body
-
-
-async def _send_error(sock: "Any", watch: "Any", status: int, detail: str) -> None:
+async def _send_error(sock: "Any", conn: "Any", watch: "Watch", status: int, detail: str) -> None:
     """Answer a request we cannot serve, then the connection ends."""
     try:
-        # Written raw: the core is in ERROR state after a protocol error.
-        await sock.write(_error_message(status, detail))
-        _wait(watch, BODY, 1000)  # the sweeper ends the drain after a second
+        if conn is None:
+            answer = OVERLOADED  # no connection object could be made
+        else:
+            answer = conn.send_error_response(status, detail, httpdate.now() or None)
+        await sock.write(answer)
+        watch.start(BODY, 1000)  # the sweeper ends the drain after a second
         await _drain(sock)
     except SocketError:
         pass
@@ -358,14 +358,13 @@ async def _drain(sock: "Any") -> None:
         budget -= size
 
 
-def refuse(sock: "Any", status: int = 503) -> None:
-    """Answer a connection we will not serve (over the cap), then let it
-    linger to read and drop its request before it closes (Socket.linger):
+def refuse(sock: "Any") -> None:
+    """Answer 503 to a connection we will not serve (over the cap), then let
+    it linger to read and drop its request before it closes (Socket.linger):
     closing with the request unread makes the kernel send a reset, which
-    can destroy the answer before the client reads it (RFC 9112 §9.6)."""
-    # Best effort: a fresh socket's buffer is empty.  A 503 is the
-    # constant, so a flood costs no heap per refusal.
-    sock.refuse(OVERLOADED if status == 503 else _error_message(status))
+    can destroy the answer before the client reads it (RFC 9112 §9.6).  The
+    answer is the constant, so a flood costs no heap per refusal."""
+    sock.refuse(OVERLOADED)
     sock.linger()
 
 

@@ -5,15 +5,15 @@ consumes exactly that event's bytes, or returns None and consumes nothing it
 cannot resume from, or raises RemoteProtocolError.  The :class:`Reader` keeps
 the buffer and the small resumable state of the body being read (a chunk's
 bytes left), never a copy of the input, and every quantity it buffers has a
-cap from :class:`~remora.http.events.Limits`.
+cap from :class:`~remora.proto.http.limits.Limits`.
 
 A head is parsed in one go once its end (CRLF CRLF) is in the buffer: one
 find, one split into lines, a fixed number of C-level scans for forbidden
 bytes, then a short loop over the field lines.  No regex, no loop per byte.
 """
 
-from .events import TCHAR, Data, EndOfMessage, RemoteProtocolError, Response
-from .events import decode_latin1, has_ctl, lines_have_ctl, parse_fields, parse_version
+from .events import Data, EndOfMessage, RemoteProtocolError, ResponseHead
+from .fields import TCHAR, decode_latin1, has_ctl, lines_have_ctl, parse_fields, parse_version
 
 try:
     from micropython import const
@@ -220,16 +220,10 @@ class Reader:
         self.advance(end + 4)
         return lines
 
-    def head(self, request_type: "Any", found: "Any" = None) -> "Any":
-        """A request head made into ``request_type(method, target, version,
-        headers)`` (an events.Request, or the driver's own class), or with
-        request_type None a Response (1xx included); None while the head is
-        incomplete.  For a request, the fields that matter to framing are
-        noted in ``found`` (a list shaped as events.scan_fields returns)
-        while the fields are parsed: no second pass."""
+    def _head_lines(self) -> "Any":
+        # The lines of the head at pos once it is complete (checked), else None.
         data = self.data
         pos = self.pos
-        limits = self.limits
         # RFC 9112 §2.2: a server SHOULD ignore at least one empty line received
         # before the request-line (some clients add CRLF after a POST body).
         if data.startswith(b"\r\n", pos):
@@ -242,30 +236,45 @@ class Reader:
             if end < 0:
                 return None
         lines = self._split_lines(end, 1)
-        line = lines[0]
-        if len(line) > limits.max_request_line:
+        if len(lines[0]) > self.limits.max_request_line:
             raise _bad(_E_LINE_SIZE, 414)
-        if request_type is not None:
-            # RFC 9112 §3: request-line = method SP request-target SP HTTP-version,
-            # single spaces; the target holds no whitespace (§3.2).
-            parts = line.split(b" ")
-            if len(parts) != 3:
-                raise _bad(_E_REQUEST_LINE)
-            method, target, version = parts
-            if not method or method.strip(TCHAR):
-                raise _bad(_E_METHOD)
-            # RFC 9112 §3.2: visible ASCII only (no HTAB, obs-text or "#": a
-            # fragment is never sent), in one of the four forms.
-            if not target or b"\t" in target or b"#" in target or max(target) > 126:
-                raise _bad(_E_TARGET)
-            if target[0] != 47 and not _other_form(method, target):  # not "/..."
-                raise _bad(_E_TARGET)
-            return request_type(
-                method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1, found)
-            )
+        return lines
+
+    def request_head(self, make: "Any", found: "Any") -> "Any":
+        """A request head made into ``make(method, target, version, headers)``
+        (a RequestHead, or the driver's own request class); None while the
+        head is incomplete.  The fields that matter to framing are noted in
+        ``found`` (a list of fields.SLOTS) while the fields are parsed: no
+        second pass."""
+        lines = self._head_lines()
+        if lines is None:
+            return None
+        # RFC 9112 §3: request-line = method SP request-target SP HTTP-version,
+        # single spaces; the target holds no whitespace (§3.2).
+        parts = lines[0].split(b" ")
+        if len(parts) != 3:
+            raise _bad(_E_REQUEST_LINE)
+        method, target, version = parts
+        if not method or method.strip(TCHAR):
+            raise _bad(_E_METHOD)
+        # RFC 9112 §3.2: visible ASCII only (no HTAB, obs-text or "#": a
+        # fragment is never sent), in one of the four forms.
+        if not target or b"\t" in target or b"#" in target or max(target) > 126:
+            raise _bad(_E_TARGET)
+        if target[0] != 47 and not _other_form(method, target):  # not "/..."
+            raise _bad(_E_TARGET)
+        return make(
+            method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1, found)
+        )
+
+    def response_head(self) -> "Any":
+        """A ResponseHead (1xx included), or None while it is incomplete."""
+        lines = self._head_lines()
+        if lines is None:
+            return None
         # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];
         # some servers omit the second SP when the reason is empty: accept that.
-        parts = line.split(b" ", 2)
+        parts = lines[0].split(b" ", 2)
         if len(parts) < 2:
             raise _bad(_E_STATUS_LINE)
         http = parse_version(parts[0])
@@ -273,7 +282,7 @@ class Reader:
         if len(code) != 3 or not code.isdigit():
             raise _bad(_E_STATUS)
         reason = decode_latin1(parts[2]) if len(parts) == 3 else ""
-        return Response(int(code), parse_fields(lines, 1), reason, http)
+        return ResponseHead(int(code), parse_fields(lines, 1), reason, http)
 
     # -- bodies -----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ LocalProtocolError; the core turns peer violations into RemoteProtocolError.
 The idea is h11's ``_state.py``; the machinery is smaller: states, roles and
 event kinds are small ints, each table is one bytes constant (no dict,
 nothing built at import: on a board a dict of tuples costs kilobytes), and
-the functions below work on the :class:`~remora.http.core.Connection`'s
+the functions below work on the :class:`~remora.proto.http.connection.Connection`'s
 attributes ``states`` (indexed by role), ``keep_alive`` and ``switch`` (bit
 ``1 << kind`` per switch the client proposed) rather than on an object of
 their own.
@@ -63,15 +63,15 @@ STATE_NAMES = (
     "SWITCHED_PROTOCOL",
 )
 
-# Event kinds (the core numbers them the same).
-_REQUEST = const(0)
-_INFORMATIONAL = const(1)
-_RESPONSE = const(2)
-_DATA = const(3)
-_EOM = const(4)
-_CLOSED_EVENT = const(5)
-_SWITCH_UPGRADE = const(6)
-_SWITCH_CONNECT = const(7)
+# Event kinds: the columns of the tables below, and what move() takes.
+REQUEST = const(0)
+INFORMATIONAL = const(1)  # a 1xx response
+RESPONSE = const(2)  # a final response
+DATA = const(3)
+END = const(4)  # end of message
+CLOSE = const(5)  # EOF from the peer, or our ConnectionClosed
+SWITCH_UPGRADE = const(6)  # 101 to an Upgrade request (RFC 9110 §7.8)
+SWITCH_CONNECT = const(7)  # 2xx to CONNECT (RFC 9110 §9.3.6)
 
 # (role, state, kind) -> the next state of the role that sends the event, at
 # offset role * 72 + state * 8 + kind: one row per state, one column per event
@@ -138,7 +138,7 @@ def no_keep_alive(conn: "Any") -> None:
 def move(conn: "Any", role: int, kind: int) -> None:
     """Move ``role`` along the table for event ``kind``; raise if illegal."""
     states = conn.states
-    if kind >= _SWITCH_UPGRADE:
+    if kind >= SWITCH_UPGRADE:
         if role != SERVER or not conn.switch & (1 << kind):
             raise LocalProtocolError("protocol switch that the client did not propose")
         if states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
@@ -150,10 +150,10 @@ def move(conn: "Any", role: int, kind: int) -> None:
             "can't send event kind %d in state %s" % (kind, STATE_NAMES[state])
         )
     states[role] = new
-    if role == SERVER and kind == _RESPONSE:
+    if role == SERVER and kind == RESPONSE:
         # A final response that is not a switch refuses any proposal.
         conn.switch = 0
-    elif role == CLIENT and kind == _REQUEST and states[SERVER] == IDLE:
+    elif role == CLIENT and kind == REQUEST and states[SERVER] == IDLE:
         # The peer's request is what the server's SEND_RESPONSE waits for.
         states[SERVER] = SEND_RESPONSE
     settle(conn)

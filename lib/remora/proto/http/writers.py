@@ -13,7 +13,8 @@ or UNTIL_CLOSE; the core turns Data into wire bytes with it.  (A request's
 framing is in :mod:`.client`, loaded only by clients.)
 """
 
-from .events import LocalProtocolError, field_tokens
+from .events import LocalProtocolError
+from .fields import CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING, field_tokens
 
 try:
     from micropython import const
@@ -27,9 +28,9 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the
 if TYPE_CHECKING:
     from typing import Any, List, Optional, Tuple
 
-# Our body framing, when not a Content-Length (the core uses the same numbers).
-_CHUNKED = const(-1)  # RFC 9112 §7.1
-_UNTIL_CLOSE = const(-2)  # RFC 9112 §6.3 rule 8
+# Our body framing, when not a Content-Length (else the bytes left of it).
+CHUNKED = const(-1)  # RFC 9112 §7.1
+UNTIL_CLOSE = const(-2)  # RFC 9112 §6.3 rule 8
 
 def write_head(
     start: str, headers: "List[Tuple[str, str]]", extra: "Optional[str]", date: "Optional[str]" = None
@@ -87,7 +88,7 @@ def response_framing(
     response (RFC 9112 §6.3, seen from the sender), given ``found``, the
     headers' scan_fields.  ``length``: the body's size, sent as
     Content-Length when the headers have none."""
-    cl, te, conn = found[0], found[1], found[2]
+    cl, te, conn = found[CONTENT_LENGTH], found[TRANSFER_ENCODING], found[CONNECTION]
     tokens = field_tokens(conn)
     close = not keep_alive or "close" in tokens
     extra = ""
@@ -108,7 +109,7 @@ def response_framing(
             extra = "transfer-encoding: chunked\r\n"
         elif te.lower() != "chunked":
             raise LocalProtocolError("we only send the chunked transfer coding")
-        framing = _CHUNKED
+        framing = CHUNKED
     else:
         # An HTTP/1.0 peer (or one we know nothing of) cannot read chunked:
         # the body ends when we close (rule 8).
@@ -118,7 +119,7 @@ def response_framing(
                 if field[0].lower() != "transfer-encoding":
                     kept.append(field)
             headers = kept
-        framing = _UNTIL_CLOSE
+        framing = UNTIL_CLOSE
         close = True
     # RFC 9112 §9.6: a sender that will close says so with "close", so the
     # client does not send another request into a closing connection.

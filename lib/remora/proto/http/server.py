@@ -1,0 +1,160 @@
+"""The server's end of an HTTP/1.1 connection: reading requests, sending
+responses (RFC 9110, RFC 9112), sans-IO.
+
+:class:`ServerConnection` adds to :class:`~.connection.Connection` what only
+a server does: parse a request head and decide its framing, keep-alive,
+``Expect: 100-continue`` and proposed protocol switches; build response
+heads (with their framing, and a Date from the server's clock when given);
+and frame an error response that ends the connection, for a request it
+cannot serve.
+"""
+
+# The leaves first: an import nested in an import costs C stack, of which a
+# board has little (16 KiB on an ESP32), so the chain is kept shallow.
+from .events import LocalProtocolError, RemoteProtocolError, RequestHead
+from .fields import CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, HOST_COUNT
+from .fields import NO_FIELDS, TRANSFER_ENCODING, UPGRADE, field_tokens, scan_fields, valid_host
+from .state import INFORMATIONAL, REQUEST, RESPONSE, SERVER, SWITCH_CONNECT, SWITCH_UPGRADE
+from .state import fail, move, no_keep_alive
+from .writers import response_framing, write_head
+from .connection import Connection  # noqa: E402  (after its leaves, above)
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
+        return value
+
+
+TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+    from .readers import Reader
+
+
+class ServerConnection(Connection):
+    """One HTTP/1.1 connection seen from the server."""
+
+    our_role = SERVER
+    # What next_event makes of a request head: a class taking (method,
+    # target, version, headers) with those attributes.  A driver may
+    # subclass to build its own (the server makes its handlers' Request
+    # directly, not an event and then a copy).
+    request_type = RequestHead  # type: Any
+
+    def _their_head(self, rb: "Reader") -> "Any":
+        found = list(NO_FIELDS)  # type: Any  # this request's framing fields, by fields' slots
+        event = rb.request_head(self.request_type, found)
+        if event is None:
+            return None
+        http10 = event.version == "HTTP/1.0"
+        hosts = found[HOST_COUNT]
+        # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
+        # request with more than one, or with an invalid one.
+        if hosts > 1 or (hosts == 0 and not http10):
+            raise RemoteProtocolError("missing or repeated Host")
+        host = found[HOST]
+        limits = rb.limits
+        if host is not None and host != limits.valid_host:
+            if not valid_host(host):
+                raise RemoteProtocolError("invalid Host")
+            limits.valid_host = host
+        # RFC 9112 §6.3 rule 7: a request without framing headers has no body.
+        cl = found[CONTENT_LENGTH]
+        rb.frame(cl, found[TRANSFER_ENCODING], http10, False)
+        self.content_length = rb.left if cl is not None else None
+        self._method = event.method
+        self.their_http_version = event.version
+        tokens = field_tokens(found[CONNECTION])
+        if not http10:
+            # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.
+            expect = found[EXPECT]
+            if expect is not None and expect.lower() == "100-continue":
+                self.client_is_waiting_for_100_continue = True
+            # RFC 9110 §7.8: Upgrade counts only when Connection lists it,
+            # and a server must ignore it in an HTTP/1.0 request.
+            if found[UPGRADE] and "upgrade" in tokens:
+                self.switch |= 1 << SWITCH_UPGRADE
+        if event.method == "CONNECT":
+            self.switch |= 1 << SWITCH_CONNECT
+        self._receive(REQUEST, event)
+        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only
+        # with "keep-alive".
+        if "close" in tokens or (http10 and "keep-alive" not in tokens):
+            no_keep_alive(self)
+        return event
+
+    def send_response_head(
+        self,
+        status: int,
+        headers: "Any",
+        reason: "Optional[str]" = None,
+        length: "Optional[int]" = None,
+        date: "Optional[str]" = None,
+    ) -> bytes:
+        """The bytes of a response head, 1xx included.
+
+        Framing of a final response: its Content-Length if given, or
+        ``length`` (then sent as Content-Length); else chunked to an HTTP/1.1
+        client (the header is added); else close-delimited, and
+        ``keep_alive`` becomes False.  HEAD, 204 and 304 have no body.
+        ``date`` (the server's clock, RFC 9110 §6.6.1) is sent as a Date
+        field unless the headers have one: both save the caller a copy of
+        its header list.
+        """
+        try:
+            if not 100 <= status <= 999:
+                raise LocalProtocolError("invalid status %r" % (status,))
+            start = self._rb.limits.start_line(status, reason)
+            peer11 = self.their_http_version == "HTTP/1.1"
+            self.client_is_waiting_for_100_continue = False
+            if status < 200:
+                # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+                if not peer11:
+                    raise LocalProtocolError("1xx response to a non-HTTP/1.1 client")
+                move(self, SERVER, SWITCH_UPGRADE if status == 101 else INFORMATIONAL)
+                return write_head(start, headers, None, date)
+            method = self._method
+            switch = method == "CONNECT" and status < 300 and self.switch != 0
+            no_body = switch or method == "HEAD" or status == 204 or status == 304
+            found = scan_fields(headers)
+            if found[DATE] is not None:
+                date = None  # the application's own Date
+            self._left, extra, close, headers = response_framing(
+                found, headers, no_body, peer11, self.keep_alive, length
+            )
+            move(self, SERVER, SWITCH_CONNECT if switch else RESPONSE)
+            if close:
+                no_keep_alive(self)
+            return write_head(start, headers, extra, date)
+        except LocalProtocolError:
+            fail(self, SERVER)
+            raise
+
+    def send_error_response(
+        self, status: int, detail: str = "", date: "Optional[str]" = None
+    ) -> bytes:
+        """A whole plain-text error response that ends the connection.
+
+        For a request this server cannot serve: the peer's violation (the
+        status of its RemoteProtocolError), a timeout (408), our own failure
+        (500) or overload (503, with Retry-After: the overload passes, RFC
+        9110 §10.2.3).  It may be sent whatever state the peer's side is in,
+        before any response of ours has begun; nothing follows it, and the
+        driver closes the connection once it is sent (RFC 9112 §9.6).
+        ``detail`` is a line for development only: never an exception's
+        text in production (STYLE.md point 6).
+        """
+        line = self._rb.limits.start_line(status, None)
+        text = line[9:-2]  # "404 Not Found"
+        if text.endswith(" "):
+            text += "Error"  # a status with no standard reason
+        body = (text + "\n" + detail + "\n" if detail else text + "\n").encode()
+        extra = "retry-after: 1\r\n" if status == 503 else ""
+        extra += "content-length: %d\r\nconnection: close\r\n" % len(body)
+        head = write_head(line, [("content-type", "text/plain; charset=utf-8")], extra, date)
+        self.keep_alive = False
+        fail(self, SERVER)  # nothing may be sent after it
+        return head + body
