@@ -132,10 +132,12 @@ for i in range(5):
     ba.check(req())
 assert ba.delay_ms(req()) == 0
 
-# Lazy names.
-assert auth.DigestAuth.__name__ == "DigestAuth" and auth.FormAuth.__name__ == "FormAuth"
+# Lazy names: the package loads each authenticator's module on first use.
+import remora.http
+
+assert remora.http.DigestAuth.__name__ == "DigestAuth" and remora.http.FormAuth.__name__ == "FormAuth"
 try:
-    auth.Nothing
+    remora.http.Nothing
 except AttributeError:
     pass
 else:

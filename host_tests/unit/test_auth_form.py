@@ -59,7 +59,7 @@ fa = FormAuth(users, sessions, throttle=Throttle(max_failures=3, delay_ms=1000, 
 
 # -- not logged in: challenge redirects to the login page with next -------------------
 r = req("GET", "/admin/page?x=1&y=2")
-assert fa.check(r) is None and r.user is None and r._session is None  # no session made
+assert fa.check(r) is None and r.user is None and r.current_session is None  # no session made
 ch = fa.challenge(r)
 assert ch.status == 302
 assert ch.get_header("location") == "/login?next=" + quote("/admin/page?x=1&y=2")

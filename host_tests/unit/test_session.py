@@ -36,7 +36,7 @@ assert store.get(r) is None  # get never creates
 s = store.attach(r)
 assert isinstance(s, Session) and len(s.id) == 32 and s.user is None and s.valid
 assert store.attach(r) is s and store.get(r) is s  # same request, same session
-assert r._session is s
+assert r.current_session is s
 hdrs = finish(store, r)
 assert hdrs == ["rsid=%s; Path=/; HttpOnly; SameSite=Lax" % s.id], hdrs
 assert finish(store, r) == []  # sent once

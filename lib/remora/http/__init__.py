@@ -7,7 +7,7 @@ from remora import lazy as _lazy
 
 _WHERE = (
     "app:App|request:Request|response:Response|server:req2sock|static:StaticFiles|"
-    "session:SessionStore|auth:BasicAuth DigestAuth FormAuth Users"
+    "session:SessionStore|auth:BasicAuth Users|auth_digest:DigestAuth|auth_form:FormAuth"
 )
 
 

@@ -161,7 +161,7 @@ class App:
             raise
         except Exception as exc:
             resp = self.error_response(exc)
-        if req._session is not None and self.sessions is not None:
+        if req.current_session is not None and self.sessions is not None:
             self.sessions.finish(req, resp)
         return resp
 

@@ -262,16 +262,3 @@ class BasicAuth(Authenticator):
             "www-authenticate", "Basic realm=%s, charset=\"UTF-8\"" % quote_param(self.realm)
         )
         return resp
-
-
-def __getattr__(name: str) -> "Any":
-    # The larger authenticators load on first use (nothing heavy at import).
-    if name == "DigestAuth":
-        from .auth_digest import DigestAuth
-
-        return DigestAuth
-    if name == "FormAuth":
-        from .auth_form import FormAuth
-
-        return FormAuth
-    raise AttributeError(name)

@@ -32,7 +32,9 @@ class Request:
     _args = None  # type: Optional[Dict[str, str]]
     _form = None  # type: Optional[Dict[str, str]]
     _cookies = None  # type: Optional[Dict[str, str]]
-    _session = None  # type: Any
+    # The session attached to this request (req.session attaches one on
+    # first use); the session store reads and sets it.
+    current_session = None  # type: Any
     params = NO_PARAMS  # type: Dict[str, Any]  # a route's path parameters
 
     def __init__(
@@ -134,9 +136,9 @@ class Request:
     @property
     def session(self) -> "Any":
         """The client's server-side session, created on first use (needs sessions on the app)."""
-        if self._session is None and self.app is not None and self.app.sessions is not None:
-            self._session = self.app.sessions.attach(self)
-        return self._session
+        if self.current_session is None and self.app is not None and self.app.sessions is not None:
+            self.current_session = self.app.sessions.attach(self)
+        return self.current_session
 
     @property
     def keep_alive(self) -> bool:

@@ -82,6 +82,19 @@ class Response:
         for item in items:
             parts.append(item)
 
+    def mark(self) -> "Any":
+        """Where the output stands now, for reset() (a page's forward)."""
+        parts = self._parts
+        return self.body, (-1 if parts is None else len(parts))
+
+    def reset(self, where: "Any") -> None:
+        """Drop what was written since mark() returned where."""
+        if where[1] < 0:
+            self._parts = None
+            self.body = where[0]
+        else:
+            del self._parts[where[1] :]  # type: ignore[union-attr]
+
     def finish(self) -> None:
         """Join what write() collected into the body."""
         parts = self._parts

@@ -139,7 +139,7 @@ class SessionStore:
     def _find(self, request: "Request", now_ms: int) -> "Optional[Session]":
         # Lock held.  The session this request already uses, else the one its
         # cookie names; unknown, malformed or expired ids are ignored.
-        session = request._session  # type: Optional[Session]
+        session = request.current_session  # type: Optional[Session]
         if session is not None and not session._dead:
             session._seen_ms = now_ms
             return session
@@ -155,7 +155,7 @@ class SessionStore:
             self._table.pop(sid)._dead = True
             return None
         session._seen_ms = now_ms
-        request._session = session
+        request.current_session = session
         return session
 
     def get(self, request: "Request") -> "Optional[Session]":
@@ -170,7 +170,7 @@ class SessionStore:
             session = self._find(request, now_ms)
             if session is None:
                 session = self._create(now_ms)
-                request._session = session
+                request.current_session = session
             return session
 
     def _create(self, now_ms: int) -> Session:
@@ -216,7 +216,7 @@ class SessionStore:
         new.user = old.user
         old._data = {}
         old.invalidate()
-        request._session = new
+        request.current_session = new
         return new
 
     # -- response ----------------------------------------------------------
@@ -230,7 +230,7 @@ class SessionStore:
         the same name with ``Max-Age=0``, which RFC 6265 §5.2.2 turns into
         immediate deletion.
         """
-        session = request._session
+        session = request.current_session
         if session is None or not isinstance(session, Session) or session._store is not self:
             return
         if session._dead:

@@ -8,7 +8,7 @@ Two ways to get a page's code:
 - precompiled (``compiled`` is a folder made by ``remora compile``): pages
   are imported from there and the compiler is never imported.  When the
   folder has an ``mpy/`` subfolder and the interpreter loads ``.mpy``
-  (``sys.implementation._mpy``), that subfolder is used.
+  (``port.LOADS_MPY``), that subfolder is used.
 
 Sync pages run on a worker thread (``render``), async pages on the
 dispatcher (``render_async``).  Errors come out as PageError at page lines.
@@ -71,7 +71,7 @@ class PageEngine:
         if compiled is not None:
             compiled = compiled.rstrip("/") or "/"
             sub = compiled + "/mpy"
-            if hasattr(sys.implementation, "_mpy") and _is_dir(sub):
+            if port.LOADS_MPY and _is_dir(sub):
                 compiled = sub  # this interpreter loads .mpy: prefer bytecode to source
             self.compiled = compiled
             # The set of pages is fixed once compiled: list it once, stat nothing later.
@@ -225,7 +225,7 @@ class PageEngine:
 
         Raises PageError (or PageSyntaxError) for anything the page raises.
         """
-        where = runtime.mark(response)
+        where = response.mark()
         for _ in range(MAX_FORWARDS + 1):
             entry = self._load(name)
             if entry.is_async:
@@ -234,13 +234,13 @@ class PageEngine:
                 self._call(entry, runtime.Context(self, name, request, response, entry.state, 0))
                 return
             except runtime.Forward as fwd:
-                runtime.reset(response, where)
+                response.reset(where)
                 name = fwd.target
         raise PageError(name, 0, RuntimeError("too many forwards"))
 
     async def render_async(self, name: str, request: "Any", response: "Any") -> None:
         """Run page ``name`` on the dispatcher (async pages; a sync page runs inline)."""
-        where = runtime.mark(response)
+        where = response.mark()
         for _ in range(MAX_FORWARDS + 1):
             entry = self._load(name)
             try:
@@ -248,13 +248,13 @@ class PageEngine:
                 await self._call_async(entry, ctx)
                 return
             except runtime.Forward as fwd:
-                runtime.reset(response, where)
+                response.reset(where)
                 name = fwd.target
         raise PageError(name, 0, RuntimeError("too many forwards"))
 
     # -- include and forward (called through the page's Context) -------------------
 
-    def _target(self, ctx: "runtime.Context", path: str) -> str:
+    def target(self, ctx: "runtime.Context", path: str) -> str:
         # Errors here are plain exceptions, so they map to the caller's line.
         target = runtime.resolve(ctx.name, path)
         if target is None or not self._exists(target):
@@ -264,18 +264,18 @@ class PageEngine:
     def _child(self, ctx: "runtime.Context", path: str) -> "Any":
         if ctx.depth >= runtime.MAX_DEPTH:
             raise RuntimeError("includes nested deeper than %d" % runtime.MAX_DEPTH)
-        target = self._target(ctx, path)
+        target = self.target(ctx, path)
         entry = self._load(target)
         depth = ctx.depth + 1
         return entry, runtime.Context(self, target, ctx.request, ctx.response, entry.state, depth)
 
-    def _include(self, ctx: "runtime.Context", path: str) -> None:
+    def include(self, ctx: "runtime.Context", path: str) -> None:
         entry, child = self._child(ctx, path)
         if entry.is_async:  # it would have to be awaited, and a worker thread cannot
             raise TypeError("cannot include asynchronous page %s from a sync page" % child.name)
         self._call(entry, child)
 
-    async def _include_async(self, ctx: "runtime.Context", path: str) -> None:
+    async def include_async(self, ctx: "runtime.Context", path: str) -> None:
         entry, child = self._child(ctx, path)
         await self._call_async(entry, child)
 

@@ -103,15 +103,15 @@ class Context:
 
     def include(self, path: str) -> None:
         """Render the page ``path`` here (relative to this page's folder, or from the root)."""
-        self.engine._include(self, path)
+        self.engine.include(self, path)
 
     async def include_async(self, path: str) -> None:
         """``await include(path)`` in an asynchronous page."""
-        await self.engine._include_async(self, path)
+        await self.engine.include_async(self, path)
 
     def forward(self, path: str) -> None:
         """Discard this request's output so far and render ``path`` instead; never returns."""
-        raise Forward(self.engine._target(self, path))
+        raise Forward(self.engine.target(self, path))
 
 
 def module_name(name: str) -> str:
@@ -167,23 +167,6 @@ def resolve(current: str, path: str) -> "Optional[str]":
         elif seg and seg != ".":
             parts.append(seg)
     return "/" + "/".join(parts)
-
-
-def mark(response: "Any") -> "Tuple[Any, int]":
-    """Where the response's output stands, so ``forward`` can return there."""
-    # Response keeps written items in ``_parts`` until finish(); a public
-    # mark/reset on Response would be cleaner (reported to its owner).
-    parts = getattr(response, "_parts", None)
-    return response.body, (-1 if parts is None else len(parts))
-
-
-def reset(response: "Any", where: "Tuple[Any, int]") -> None:
-    """Drop what was written since ``mark``."""
-    if where[1] < 0:
-        response._parts = None
-        response.body = where[0]
-    else:
-        del response._parts[where[1] :]
 
 
 __all__ = ["Context", "Forward", "escape", "module_name", "resolve", "safe_name"]

@@ -5,8 +5,7 @@ PageError, all the runtime needs), so a board pays for it in RAM only once
 a page has failed.
 """
 
-import sys
-
+from .. import port
 from .errors import PageError
 
 try:
@@ -72,12 +71,12 @@ def generated_line(exc: "BaseException", code_name: str) -> int:
 
 
 def _printed_line(exc: "BaseException", code_name: str) -> int:
-    # MicroPython keeps no traceback objects; sys.print_exception writes the
-    # same "File "x", line N" lines as CPython, so parse those (error path only).
+    # MicroPython keeps no traceback objects; its printed traceback has the
+    # same "File "x", line N" lines as CPython's, so parse those (error path only).
     import io
 
     buf = io.StringIO()
-    getattr(sys, "print_exception")(exc, buf)
+    port.print_exception(exc, buf)
     found = 0
     for text in buf.getvalue().split("\n"):
         text = text.strip()

@@ -15,6 +15,7 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 RUNTIME = "cpython"
+LOADS_MPY = False  # CPython imports source, never .mpy bytecode
 
 
 def const(value: int) -> int:

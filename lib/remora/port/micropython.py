@@ -21,6 +21,8 @@ from asyncio import core
 from micropython import const
 
 RUNTIME = "micropython"
+# Whether this interpreter imports .mpy bytecode (pages prefer it to source).
+LOADS_MPY = hasattr(sys.implementation, "_mpy")
 
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
