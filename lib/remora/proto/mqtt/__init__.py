@@ -14,8 +14,11 @@ Importing the package loads nothing: import the modules.
 * ``reasons``: named reason codes and ``name(code)`` for logs (loaded only
   on demand).
 * inside: ``wire`` (primitives), ``decode`` (packets in), ``receive``
-  (reading and acting), ``session`` (inflight, QoS flows, resend),
-  ``aliases`` (Topic Aliases), ``state`` (the state machine).
+  (reading and acting: ``Receiver``, a base class of Connection),
+  ``session`` (inflight, QoS flows, resend), ``aliases`` (Topic Aliases:
+  ``Aliases``, the other base class), ``state`` (the state machine).
+  No module reads another's underscore names: the session queues its
+  packets through ``conn.queue_out(data)``.
 
 The API::
 

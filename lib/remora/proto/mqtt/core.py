@@ -10,19 +10,20 @@ protocol violation).  The package docstring tells the whole duty.
 The pieces: packets in (.decode) and out (.encode) over the wire primitives
 (.wire) and properties (.props); the state machine (.state); the session
 state and QoS flows (.session); topics (.topics); the events (.events).
-This module keeps one connection's state and decides what each packet means.
+This module keeps one connection's state and sends; the reading half is
+its base class .receive.Receiver, the Topic Alias tables .aliases.Aliases.
 
 Heap: one Connection (its Session included) with nothing in flight holds
 ints and empty constants only; buffers, alias tables and session lists are
 made when needed and dropped when empty.
 """
 
-from . import aliases, encode
+from . import encode
 from . import props as _props
 from . import state as _state
-from .events import NEED_DATA, ConnectionClosed, InflightFull, LocalProtocolError
-from .events import RemoteProtocolError
-from .receive import fail, feed, next_packet
+from .aliases import Aliases
+from .events import ConnectionClosed, InflightFull, LocalProtocolError
+from .receive import Receiver
 from .session import Session
 from .state import CLOSED, CONNECTED, CONNECTING, IDLE  # noqa: F401  (re-exported)
 from .topics import valid_name
@@ -71,7 +72,7 @@ _QUIET = const(0x200)  # our CONNECT set Request Problem Information 0 (§3.1.2.
 _LIMITS = const((0x21, 0x27, 0x22))
 
 
-class Connection:
+class Connection(Receiver, Aliases):
     """The client's end of one MQTT session, over successive network
     connections: ``connect()`` on each new one, the session (``session``)
     carries over.
@@ -121,13 +122,9 @@ class Connection:
         self.their_max_packet = MAX_PACKET
         self.their_receive_max = 0xFFFF
         self.their_alias_max = 0
-        self._flags = flags
-        self._buf = b""  # received bytes not parsed yet: ``_buf[_pos:]``
-        self._pos = 0
-        self._out = b""  # type: Any  # replies for data_to_send(): bytes or a bytearray
-        self._closed = None  # type: Optional[ConnectionClosed]  # once CLOSED
-        self._aliases = None  # type: Optional[List[str]]  # ours: alias n is [n - 1]
-        self._alias_in = None  # type: Optional[List[Any]]  # theirs, likewise
+        self._flags = flags  # the bits above, shared with .receive
+        self._fresh_receive()
+        self._fresh_aliases()
 
     # -- sending ------------------------------------------------------------------------
 
@@ -235,7 +232,7 @@ class Connection:
         flags = qos << 1 | (1 if retain else 0)
         # The packet, with a Topic Alias where one applies (5.0 §3.3.2.3.4);
         # the last check is its size.  The session keeps the message without.
-        data = aliases.publish(self, topic, payload, flags, pid or 0, body)
+        data = self._alias_publish(topic, payload, flags, pid or 0, body)
         if pid is not None:
             self.session.add(pid, flags, topic, payload, body)
         return pid, data
@@ -332,7 +329,7 @@ class Connection:
         """The network connection is gone (the driver's read or write failed,
         or it gave up): the state becomes CLOSED; ``connect()`` may follow."""
         if self.state != CLOSED and self.state != IDLE:
-            fail(self, None, "the driver closed the connection", False)
+            self._fail(None, "the driver closed the connection", False)
 
     def resend(self) -> "List[bytes]":
         """The packets to send again after a ConnAck, before anything else
@@ -349,51 +346,8 @@ class Connection:
             return 0
         return self.session.room(self.their_receive_max)
 
-    def data_to_send(self) -> bytes:
-        """The core's own packets since the last call: send them in order."""
-        out = self._out
-        self._out = b""
-        return out if type(out) is bytes else bytes(out)
-
-    def _queue(self, data: bytes) -> None:
-        # One reply is kept as it is; more grow a bytearray (a burst of
-        # acknowledgements is not copied over and over).
-        out = self._out
-        if not out:
-            self._out = data
-        elif type(out) is bytes:
-            self._out = bytearray(out) + data
-        else:
-            out += data
-
     def _check_size(self, data: bytes) -> None:
         # 5.0 §3.2.2.3.6: nothing over the server's Maximum Packet Size
         # [MQTT-3.2.2-15].
         if len(data) > self.their_max_packet:
             raise LocalProtocolError("packet over the server's Maximum Packet Size", 0x95)
-
-    # -- receiving ----------------------------------------------------------------------
-
-    def receive_data(self, data: "Any") -> None:
-        """Add received bytes; ``b""`` means the server closed its side (EOF).
-        Drain ``next_event()`` to NEED_DATA before feeding more: that keeps
-        the buffer to one read plus at most one partial packet."""
-        feed(self, data)
-
-    def next_event(self) -> "Any":
-        """The next event, or NEED_DATA.  Never raises for what the server
-        sends: a violation becomes a ConnectionClosed event (and, under 5.0,
-        a DISCONNECT in ``data_to_send()``)."""
-        while True:
-            if self.session.events:
-                return self.session.next_event()  # one the session made itself
-            if self.state == CLOSED:
-                return self._closed
-            if self.state == IDLE:
-                return NEED_DATA
-            try:
-                event = next_packet(self)
-            except RemoteProtocolError as exc:
-                return fail(self, exc.reason, str(exc), True)
-            if event is not None:
-                return event

@@ -38,7 +38,7 @@ except ImportError:
 
 TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, Optional  # noqa: F401  (type comments)
 
 
 # Reason codes used here (5.0 §2.4; public names and all the others: .reasons).

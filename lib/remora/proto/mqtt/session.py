@@ -142,7 +142,7 @@ class Session:
             if ptype == _PUBREC:
                 # 5.0 §3.6.2.1: PUBREL 0x92 answers a PUBREC for an unknown
                 # id; 3.1.1 §4.3.3 answers every PUBREC with a PUBREL.
-                conn._queue(ack(conn.version, _PUBREL, pid, 0x92))
+                conn.queue_out(ack(conn.version, _PUBREL, pid, 0x92))
             return None
         out = self.out
         assert out is not None  # _find found it there
@@ -162,7 +162,7 @@ class Session:
                 # a second PUBREL.
                 entry[1] = flags | _RELEASED
                 entry[2] = entry[3] = entry[4] = None
-                conn._queue(ack(conn.version, _PUBREL, pid))
+                conn.queue_out(ack(conn.version, _PUBREL, pid))
                 return None
             # §4.3.3: a PUBREC failure ends the flow [MQTT-4.4.0-2], and
             # returns the quota (§4.9).
@@ -193,9 +193,9 @@ class Session:
         ids.append(pid)
         return True
 
-    def on_pubrel(self, conn: "Any", pid: int) -> None:
-        """Their PUBREL: forget the id and answer PUBCOMP (§4.3.3); 0x92 under
-        5.0 when we do not know it (§3.7.2.1)."""
+    def on_pubrel(self, version: int, pid: int) -> bytes:
+        """Their PUBREL: forget the id; the PUBCOMP that answers it (§4.3.3),
+        with 0x92 under 5.0 when we do not know it (§3.7.2.1)."""
         ids = self.qos2_in
         known = ids is not None and pid in ids
         if known:
@@ -203,7 +203,7 @@ class Session:
             ids.remove(pid)
             if not ids:
                 self.qos2_in = None
-        conn._queue(ack(conn.version, _PUBCOMP, pid, 0 if known else 0x92))
+        return ack(version, _PUBCOMP, pid, 0 if known else 0x92)
 
     # -- SUBSCRIBE and UNSUBSCRIBE ------------------------------------------------------
 
@@ -328,7 +328,7 @@ class Session:
                 if data is None:
                     dropped = [entry] if dropped is None else dropped + [entry]
                 else:
-                    conn._queue(data)
+                    conn.queue_out(data)
                     room -= 1
         self._drop(conn, dropped)
 
