@@ -13,7 +13,7 @@ except ImportError:
 
 # The parameters of a route without any: one shared dict, never written
 # (a request of such a route has it as ``params``), so that the common
-# static match allocates nothing.
+# static match makes no dict.
 NO_PARAMS = {}  # type: Dict[str, Any]
 
 
