@@ -25,4 +25,9 @@ PROFILE = {
     "http_max_body": 1048576,  # larger body: 413
     "max_sessions": 64,
     "page_cache": 16,  # compiled pages kept loaded (more load again from flash)
+    # WebSockets (remora.ws)
+    "ws_max": 512,  # open WebSockets at once; more are refused with 503 before the upgrade
+    "ws_max_message": 16777216,  # largest message a peer may send (1009 beyond); read() streams it
+    "ws_close_ms": 3000,  # how long our close waits for theirs before the socket closes
+    "ws_ping_ms": 0,  # keep-alive ping after this much quiet, pong timeout as long; 0: off
 }

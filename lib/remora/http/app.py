@@ -86,6 +86,21 @@ class App:
 
         return register
 
+    def websocket(
+        self,
+        path: str,
+        mode: str = "cosocket",
+        subprotocols: "Tuple[str, ...]" = (),
+        session: bool = False,
+        origins: "Any" = None,
+        max_message: "Optional[int]" = None,
+    ) -> "Callable[..., Any]":
+        """Decorator: requests for path upgrade to a WebSocket that runs the
+        decorated ``async def fn(ws)`` as its own task (remora.ws.server)."""
+        from ..ws.server import route
+
+        return route(self, path, mode, subprotocols, session, origins, max_message)
+
     def _path(self, directory: str) -> str:
         return directory if directory.startswith("/") else self.root + "/" + directory
 
@@ -173,7 +188,12 @@ class App:
                     delay = auth.delay_ms(req)
                     if delay:
                         await port.sleep_ms(delay)
-                    return auth.challenge(req)
+                    resp = auth.challenge(req)
+                    if resp.status < 400 and "upgrade" in req.headers:
+                        # A form login's redirect means nothing to a
+                        # WebSocket client: refuse the upgrade plainly.
+                        resp = Response.text("403 Forbidden\n", 403)
+                    return resp
         return None
 
     async def _mounted(self, req: "Any", path: str, allowed: "Any") -> "Response":

@@ -1,0 +1,439 @@
+"""A WebSocket on a remora Socket: the RFC 6455 core (``remora.proto.ws``)
+driven in the socket's mode, server or client alike.
+
+A :class:`WebSocket` *is* the core's Connection, with the socket it talks
+over as one more attribute: one object per connection, not a wrapper and a
+core (a board pays for every object an idle connection holds).
+
+Reading follows the seed (its "WebSocket Frames" section):
+
+* ``read(ms)`` returns the data as it arrives: a
+  :class:`~remora.proto.ws.events.Data` piece with ``data``, ``text``, and
+  for a frame that is still incomplete ``received`` (the seed's
+  ``bytesRead``) and ``length`` (``frameLen``); ``fin`` ends the message.
+  None once the connection closed (``closed`` then holds the Close event:
+  its ``code`` and ``reason``).
+* ``receive(ms)`` returns a whole message, assembled (the seed's
+  ``wsread``): ``str`` for a text message, ``bytes``-like for binary.
+
+Pings are answered, their close echoed, and a violation fails the connection
+(1002, 1007, 1009) inside those calls: the core queues the reply, the driver
+writes it.  Writing sends binary by default and text when asked (or for a
+``str``), as the seed's ``socket:write(data, utf8)``.
+
+Modes: every method follows the caller, like the Socket's.  In a task it
+returns an awaitable: asynchronous mode (``ws.event(fn, mode="async")``)
+writes synchronously, cosocket mode (the default) suspends a writer while
+the socket's bounded queue is full.  On a worker thread (a page, the seed's
+blocking client) it blocks.
+
+The driver's duties the core leaves to it (see ``remora.proto.ws``):
+
+* Close timeout: after our close, reading goes on for at most ``ws_close_ms``
+  (board profile) for their close; then the socket closes (code 1006).
+* Keep-alive: with ``ping_ms`` set (the profile's ``ws_ping_ms``, or per
+  WebSocket), a read that finds the line quiet for ``ping_ms`` sends a ping;
+  when no pong came ``ping_ms`` later, the peer is gone: our close (1011)
+  goes out and the socket closes.  Only a reading WebSocket pings.
+* Closing TCP: a server closes at once once the close handshake is done
+  (§7.1.1); a client first waits (briefly) for the server's EOF.
+"""
+
+from .. import dispatcher, port, profile
+from ..errors import Closed, SocketError, Timeout
+from ..proto.ws.connection import Connection
+from ..proto.ws.events import DONE, NEED_DATA, Close, Data, Ping, Pong
+from ..proto.ws.message import Assembler
+from ..proto.ws.state import CLIENT, CLOSING, OPEN, SERVER
+from ..sock import COSOCKET
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(value):  # type: ignore[no-redef,misc]  # int, str, bytes or tuple
+        return value
+
+
+TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
+if TYPE_CHECKING:
+    from typing import Any, Awaitable, Callable, Optional
+
+# Close codes (RFC 6455 §7.4.1).
+NORMAL = const(1000)
+INTERNAL_ERROR = const(1011)
+TOO_BIG = const(1009)
+
+# Open server WebSockets (the board's ``ws_max`` caps them): one int in a
+# list, changed only on the dispatcher thread.
+LIVE = [0]
+
+
+def option(key: str, default: int) -> int:
+    """A WebSocket key of the board profile (``ws_*``), with its default."""
+    return profile.current().get(key, default)  # type: ignore[no-any-return]
+
+
+def count() -> int:
+    """How many server WebSockets are open now."""
+    return LIVE[0]
+
+
+class WebSocket(Connection):
+    """One WebSocket connection over a remora Socket (see the module doc).
+
+    Public attributes besides the core's (``state``, ``our_role``,
+    ``max_message``): ``sock`` (the Socket), ``closed`` (the Close event
+    once the connection ended, else None), ``subprotocol`` (the one agreed,
+    or None), ``ping_ms`` (keep-alive interval, 0: off).
+    """
+
+    # Class-level defaults: an instance stores only what differs.
+    closed = None  # type: Any
+    subprotocol = None  # type: Optional[str]
+    ping_ms = 0  # type: int
+    _pinged = False  # our keep-alive ping waits for its pong
+    _live = False  # counted in LIVE (a server's)
+    _rest = None  # type: Any  # the rest of the 101 head, when TCP did not take it whole
+    _partial = None  # type: Any  # receive()'s Assembler, kept across a timeout
+
+    def __init__(self, sock: "Any", role: int, max_message: "Optional[int]" = None) -> None:
+        if max_message is None:
+            max_message = option("ws_max_message", 65535)
+        Connection.__init__(self, role, max_message, port.random_bytes)
+        self.sock = sock
+        ping = option("ws_ping_ms", 0)
+        if ping:
+            self.ping_ms = ping
+
+    @property
+    def peer(self) -> "Any":
+        """The peer's address."""
+        return self.sock.peer
+
+    def opening(self, head: bytes) -> None:
+        """Send the opening handshake's last bytes (a server's 101 head):
+        what TCP takes now; the task bound with event() writes the rest first
+        (rare: a fresh socket takes a head whole)."""
+        sent = self.sock.send_now(head)
+        if sent < len(head):
+            self._rest = head[sent:]
+
+    # -- binding to a task -------------------------------------------------------
+
+    def event(self, fn: "Callable[..., Awaitable[Any]]", *args: "Any", mode: str = COSOCKET) -> None:
+        """Run ``fn(ws, *args)`` as a new task bound to this WebSocket's
+        socket, in ``mode`` ("cosocket", the default, or "async").  When fn
+        returns, the WebSocket closes (1000; 1011 when fn raised)."""
+        self.sock.event(_run, self, fn, args, mode=mode)
+
+    # -- reading -----------------------------------------------------------------
+
+    def read(self, timeout_ms: "Optional[int]" = None) -> "Any":
+        """The next piece of a message as it arrives (a Data event), or None
+        once the connection closed; raises Timeout.  Awaitable in a task,
+        blocking on a worker thread."""
+        if dispatcher.on_dispatcher():
+            return self._read_in_task(timeout_ms)
+        return self._read_blocking(timeout_ms)
+
+    def receive(self, timeout_ms: "Optional[int]" = None) -> "Any":
+        """The next whole message: ``str`` (text) or ``bytes``-like
+        (binary); None once the connection closed.  A message the heap
+        cannot hold fails the connection with 1009.  Awaitable in a task,
+        blocking on a worker thread."""
+        if dispatcher.on_dispatcher():
+            return self._receive_in_task(timeout_ms)
+        return self._receive_blocking(timeout_ms)
+
+    async def _receive_in_task(self, timeout_ms: "Optional[int]") -> "Any":
+        while True:
+            piece = await self._read_in_task(timeout_ms)
+            message = self._assemble(piece)
+            if message is not self:
+                return message
+
+    def _receive_blocking(self, timeout_ms: "Optional[int]") -> "Any":
+        while True:
+            message = self._assemble(self._read_blocking(timeout_ms))
+            if message is not self:
+                return message
+
+    def _assemble(self, piece: "Any") -> "Any":
+        # A whole message, None at the end, or self while one is incomplete.
+        if piece is None:
+            self._partial = None
+            return None
+        asm = self._partial
+        if asm is None:
+            if piece.fin and piece.received == piece.length == len(piece.data):
+                data = piece.data  # a whole message in one piece: no Assembler
+                return str(data, "utf-8") if piece.text else data
+            asm = self._partial = Assembler()
+        try:
+            message = asm.add(piece)
+        except MemoryError:
+            # No block for this message: fail this connection only, with
+            # "message too big" (§7.4.1: 1009), never the server.
+            self._partial = asm = None
+            port.collect()
+            self._overflow()
+            return self
+        if message is None:
+            return self
+        self._partial = None
+        data, text = message
+        return str(data, "utf-8") if text else data
+
+    def _overflow(self) -> None:
+        # receive() could not hold a message: close with 1009, now.
+        self.closed = Close(TOO_BIG, "", False)
+        if self.state == OPEN:
+            out = self.send_close(TOO_BIG)
+            try:
+                self.sock.send_now(out)
+            except SocketError:
+                pass
+        self.sock.close()
+        self.receive_data(b"")
+
+    async def _read_in_task(self, timeout_ms: "Optional[int]") -> "Any":
+        deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
+        while True:
+            event = self.next_event()
+            out = self.data_to_send()
+            if out:
+                try:
+                    await self.sock.write(out)
+                except SocketError:
+                    pass  # the peer is gone: the read below sees it
+            if event is NEED_DATA:
+                wait = self._wait_ms(deadline)
+                try:
+                    data = await self.sock.read(wait)
+                except Timeout:
+                    data = self._quiet(deadline)
+                    if data is None:
+                        try:
+                            await self.sock.write(self.send_ping(b""))
+                        except SocketError:
+                            pass
+                        continue
+                except Closed:
+                    data = b""  # reset by the peer, or closed by us: the end
+                self.receive_data(data or b"")
+                continue
+            kind = type(event)
+            if kind is Data:
+                return event
+            if kind is Pong:
+                self._pinged = False
+            elif kind is not Ping:  # Close, or DONE
+                await self._finish_in_task(event)
+                return None
+
+    def _read_blocking(self, timeout_ms: "Optional[int]") -> "Any":
+        deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
+        while True:
+            event = self.next_event()
+            out = self.data_to_send()
+            if out:
+                try:
+                    self.sock.write(out)
+                except SocketError:
+                    pass
+            if event is NEED_DATA:
+                wait = self._wait_ms(deadline)
+                try:
+                    data = self.sock.read(wait)
+                except Timeout:
+                    data = self._quiet(deadline)
+                    if data is None:
+                        try:
+                            self.sock.write(self.send_ping(b""))
+                        except SocketError:
+                            pass
+                        continue
+                except Closed:
+                    data = b""
+                self.receive_data(data or b"")
+                continue
+            kind = type(event)
+            if kind is Data:
+                return event
+            if kind is Pong:
+                self._pinged = False
+            elif kind is not Ping:  # Close, or DONE
+                self._finish_blocking(event)
+                return None
+
+    def _wait_ms(self, deadline: "Optional[int]") -> "Optional[int]":
+        # How long the next socket read may wait: the caller's time left,
+        # the close timeout while closing, the keep-alive interval.
+        if self.state == CLOSING:
+            return option("ws_close_ms", 3000)
+        wait = None if deadline is None else max(0, port.ticks_diff(deadline, port.ticks_ms()))
+        ping = self.ping_ms
+        if ping and (wait is None or ping < wait):
+            wait = ping
+        return wait
+
+    def _quiet(self, deadline: "Optional[int]") -> "Optional[bytes]":
+        # A read timed out.  b"": the connection is over (close timeout, or
+        # no pong in time: the socket is closed); None: send a keep-alive
+        # ping and read on.  Raises Timeout when the caller's time is up.
+        if self.state == CLOSING:
+            self.sock.close()
+            return b""  # §7.1.1: no close came in time; the core says 1006
+        if deadline is not None and port.ticks_diff(deadline, port.ticks_ms()) <= 0:
+            raise Timeout("timeout")
+        if not self.ping_ms:
+            raise Timeout("timeout")  # the wait was the caller's (rounding)
+        if self._pinged:
+            # The pong timeout: the peer is gone.  Our close (1011) goes out
+            # if it can, and the socket closes without waiting for theirs.
+            try:
+                self.sock.send_now(self.send_close(INTERNAL_ERROR))
+            except SocketError:
+                pass
+            self.sock.close()
+            return b""
+        self._pinged = True
+        return None
+
+    async def _finish_in_task(self, event: "Any") -> None:
+        # The connection ended (their close, our failure, or EOF): write what
+        # the core queued, let a client wait briefly for the server's EOF
+        # (§7.1.1), close the socket.
+        self._ended(event)
+        sock = self.sock
+        if self.our_role == CLIENT and event is not DONE and event.clean:
+            try:
+                while await sock.read(option("ws_close_ms", 3000)):
+                    pass
+            except SocketError:
+                pass
+        sock.close()
+
+    def _finish_blocking(self, event: "Any") -> None:
+        self._ended(event)
+        sock = self.sock
+        if self.our_role == CLIENT and event is not DONE and event.clean:
+            try:
+                while sock.read(option("ws_close_ms", 3000)):
+                    pass
+            except SocketError:
+                pass
+        sock.close()
+
+    def _ended(self, event: "Any") -> None:
+        if self.closed is None and event is not DONE:
+            self.closed = event
+        self._partial = None
+        self.release()
+
+    def release(self) -> None:
+        """Leave the count of open server WebSockets (once)."""
+        if self._live:
+            self._live = False
+            LIVE[0] -= 1
+
+    def hold(self) -> None:
+        """Join the count of open server WebSockets (``ws_max``)."""
+        if not self._live:
+            self._live = True
+            LIVE[0] += 1
+
+    # -- writing -----------------------------------------------------------------
+
+    def write(self, data: "Any", text: bool = False, fin: bool = True) -> "Any":
+        """Send one message: binary by default, text when ``text`` is True
+        or ``data`` is a str (the seed's ``write(data, utf8)``).
+
+        ``fin`` False sends a fragment (§5.4): the message goes on with the
+        next writes (continuation frames) until one with ``fin`` True; the
+        first fragment sets its type.  Streaming a large message this way
+        holds one fragment in memory, not the message.
+
+        In a task ``await ws.write(...)`` (cosocket: suspends while the
+        socket's queue is full); on a worker thread it blocks (or queues, on
+        a cosocket).  Raises Closed once the connection is closing.
+        """
+        if self.state != OPEN:
+            raise Closed("WebSocket closed")
+        return self.sock.write(self.send_frame(data, text, fin))
+
+    def ping(self, payload: "Any" = b"") -> "Any":
+        """Send a Ping (the pong is read by read()/receive())."""
+        if self.state != OPEN:
+            raise Closed("WebSocket closed")
+        return self.sock.write(self.send_ping(payload))
+
+    # -- closing -----------------------------------------------------------------
+
+    def close(self, code: "Optional[int]" = NORMAL, reason: "Any" = "") -> "Any":
+        """The close handshake (§7): our close frame, then their close is
+        read for at most ``ws_close_ms`` (data arriving meanwhile is
+        dropped), then the socket closes.  In a task that does not own the
+        cosocket, only our close goes out: the owner's read ends the
+        connection.  Awaitable in a task, blocking on a worker thread."""
+        if dispatcher.on_dispatcher():
+            return self._close_in_task(code, reason)
+        self._close_blocking(code, reason)
+        return None
+
+    async def _close_in_task(self, code: "Optional[int]", reason: "Any") -> None:
+        if self.state == OPEN:
+            try:
+                await self.sock.write(self.send_close(code, reason))
+            except SocketError:
+                pass
+        sock = self.sock
+        if sock.mode() == COSOCKET and not sock.owner():
+            return
+        try:
+            while await self._read_in_task(None) is not None:
+                pass
+        except SocketError:
+            pass
+        self._ended(DONE)
+        sock.close()
+
+    def _close_blocking(self, code: "Optional[int]", reason: "Any") -> None:
+        if self.state == OPEN:
+            try:
+                self.sock.write(self.send_close(code, reason))
+            except SocketError:
+                pass
+        try:
+            while self._read_blocking(None) is not None:
+                pass
+        except SocketError:
+            pass
+        self._ended(DONE)
+        self.sock.close()
+
+    def __repr__(self) -> str:
+        return "<WebSocket %s %s>" % ("server" if self.our_role == SERVER else "client", self.state)
+
+
+async def _run(sock: "Any", ws: "WebSocket", fn: "Any", args: tuple) -> None:
+    # The task of a WebSocket bound with event(): the rest of the 101 head
+    # first, then the application, then the close handshake.
+    code = NORMAL
+    try:
+        head = ws._rest
+        if head is not None:
+            ws._rest = None
+            await sock.write(head)
+        await fn(ws, *args)
+    except Exception:
+        code = INTERNAL_ERROR  # §7.4.1: "an unexpected condition"
+        raise
+    finally:
+        try:
+            if ws.state == OPEN or (ws.state == CLOSING and ws.closed is None):
+                await ws.close(code)
+        except Exception:  # the socket may be gone; the close is best effort
+            pass
+        ws._ended(DONE)
