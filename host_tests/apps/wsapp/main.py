@@ -66,7 +66,7 @@ def build(root):
             piece = await ws.read()
             if piece is None:
                 return
-            seen.append("%d/%d%s" % (piece.received, piece.length, "F" if piece.fin else ""))
+            seen.append("%d/%d%s" % (piece.received, piece.length, "F" if piece.message_end else ""))
             if piece.message_end:
                 await ws.write(" ".join(seen))
                 seen = []

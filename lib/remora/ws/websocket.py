@@ -64,6 +64,10 @@ NORMAL = const(1000)
 INTERNAL_ERROR = const(1011)
 TOO_BIG = const(1009)
 
+# A server's payload over this is written after its head, not copied into one
+# frame with it.
+_JOIN_MAX = const(512)
+
 # Open server WebSockets (the board's ``ws_max`` caps them): one int in a
 # list, changed only on the dispatcher thread.
 LIVE = [0]
@@ -361,7 +365,25 @@ class WebSocket(Connection):
         """
         if self.state != OPEN:
             raise Closed("WebSocket closed")
+        if type(data) is str:
+            data = data.encode()
+            text = True
+        if len(data) > _JOIN_MAX and self.our_role == SERVER and dispatcher.on_dispatcher():
+            return self._write_apart(data, text, fin)
         return self.sock.write(self.send_frame(data, text, fin))
+
+    async def _write_apart(self, data: "Any", text: bool, fin: bool) -> bool:
+        # A large message from a server's task: its head, then the caller's
+        # buffer itself, with no copy joined to the head (a board may have no
+        # second block of that size).  Both go into the socket's FIFO with no
+        # suspension in between, so no other task's frame can come between.
+        sock = self.sock
+        head = self.send_head(len(data), text, fin)
+        sent = sock.send_now(head) if sock.queued() == 0 else 0
+        if sent < len(head):
+            # TCP is backed up: one joined write keeps the frame whole.
+            return await sock.write(head[sent:] + data)  # type: ignore[no-any-return]
+        return await sock.write(data)  # type: ignore[no-any-return]
 
     def ping(self, payload: "Any" = b"") -> "Any":
         """Send a Ping (the pong is read by read()/receive())."""
