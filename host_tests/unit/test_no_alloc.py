@@ -7,6 +7,7 @@
 import socket
 
 import remora
+from loopback import address, free_port
 from remora import dispatcher, port
 from remora.pool import Pool
 
@@ -31,26 +32,6 @@ def locked(fn):
         return fn()
     finally:
         heap_unlock()
-
-
-def address(number):
-    return socket.getaddrinfo("127.0.0.1", number)[0][-1]
-
-
-def free_port():
-    # No getsockname() on MicroPython's sockets: try ports until one binds.
-    seed = port.ticks_ms()
-    for i in range(200):
-        number = 20000 + (seed * 7 + i * 7919) % 30000
-        probe = socket.socket()
-        try:
-            probe.bind(address(number))
-            return number
-        except OSError:
-            pass
-        finally:
-            probe.close()
-    raise OSError("no free port")
 
 
 def client(number):

@@ -4,28 +4,9 @@
 import socket
 import time
 
+from loopback import address, free_port
 from remora import dispatcher, port, thread_call
 from remora.http import App
-
-
-def address(number):
-    return socket.getaddrinfo("127.0.0.1", number)[0][-1]
-
-
-def free_port(salt):
-    # No getsockname() on MicroPython's sockets: try ports until one binds.
-    seed = port.ticks_ms() + salt * 1009
-    for i in range(200):
-        number = 20000 + (seed * 7 + i * 7919) % 30000
-        probe = socket.socket()
-        try:
-            probe.bind(address(number))
-            return number
-        except OSError:
-            pass
-        finally:
-            probe.close()
-    raise OSError("no free port")
 
 
 def fetch(number):

@@ -42,14 +42,12 @@ LOCK = port.allocate_lock()
 
 
 def send_some(raw: "Any", data: "Any") -> int:
-    """One non-blocking send: the bytes taken, 0 when the buffer is full.
-    Other failures raise OSError."""
+    """One non-blocking send: the bytes taken, 0 when the buffer is full,
+    -1 when the connection broke (a reset, a broken pipe)."""
     try:
         return raw.send(data)
     except OSError as exc:
-        if port.would_block(exc):
-            return 0
-        raise
+        return 0 if port.would_block(exc) else -1
 
 
 def _reset(wq: "Any") -> BaseException:
@@ -63,16 +61,15 @@ async def write_from_task(sock: "Any", raw: "Any", data: "Any") -> bool:
     """A task's write to the cosocket sock (its raw socket raw): True once
     sent or queued; suspends while the queue is full (promises 1, 2, 4)."""
     size = len(data)
+    if not size:
+        return True  # nothing to send (and no empty chunk in the queue)
     done = 0
     with LOCK:
         # Nothing waits: send now, and hold the leftover's place in line
         # before a worker thread may send.
         wq = sock.write_queue()
         if wq is None or wq.idle():
-            try:
-                done = send_some(raw, data)
-            except OSError:
-                done = -1
+            done = send_some(raw, data)
             if done == size:
                 return True
             if done >= 0:
@@ -89,16 +86,15 @@ def write_from_thread(sock: "Any", raw: "Any", data: "Any") -> bool:
     what TCP takes now, queues only the rest, and raises QueueFull when the
     queue cannot take it (promises 3, 4)."""
     size = len(data)
+    if not size:
+        return True
     done = 0
     with LOCK:
         wq = sock.write_queue()
         if wq is None or wq.idle():
             if size > sock.queuelen():
                 raise QueueFull(0)  # could never be queued whole
-            try:
-                done = send_some(raw, data)
-            except OSError:
-                done = -1
+            done = send_some(raw, data)
             if done == size:
                 return True
             if done >= 0:
@@ -119,11 +115,10 @@ def send_now(sock: "Any", raw: "Any", data: "Any") -> int:
         wq = sock.write_queue()
         if wq is not None and not wq.idle():
             return 0
-        try:
-            return send_some(raw, data)
-        except OSError:
-            pass
-    raise _reset(wq)
+        done = send_some(raw, data)
+    if done < 0:
+        raise _reset(wq)
+    return done
 
 
 class WriteQueue:
@@ -207,12 +202,9 @@ class WriteQueue:
     def send(self, data: "Any") -> int:
         """One direct send, counted: the bytes taken.  A peer reset fails
         the queue and raises Closed(reset=True)."""
-        try:
-            n = send_some(self.raw, data)
-        except OSError:
-            error = Closed("peer reset while writing", True)
-            self.fail(error)
-            raise error
+        n = send_some(self.raw, data)
+        if n < 0:
+            raise _reset(self)
         self.added += n
         self.sent += n
         return n
@@ -233,13 +225,12 @@ class WriteQueue:
                     if not self.chunks:
                         break
                     head = self.chunks[0]
-                try:
-                    n = raw.send(head)
-                except OSError as exc:
-                    if port.would_block(exc):
-                        await port.wait_io(raw, True)
-                        continue
-                    self.fail(Closed("peer reset while writing", True))
+                n = send_some(raw, head)
+                if n == 0:
+                    await port.wait_io(raw, True)
+                    continue
+                if n < 0:
+                    _reset(self)  # fails the queue: every writer wakes with it
                     break
                 self._consumed(n)
         finally:
