@@ -33,6 +33,8 @@ PROFILE = {
     "ws_max_message": 1048576,  # largest message a peer may send (1009 beyond); read() streams it
     "ws_close_ms": 3000,  # how long our close waits for theirs before the socket closes
     "ws_ping_ms": 0,  # keep-alive ping after this much quiet, pong timeout as long; 0: off
+    # HTTP client (remora.httpc)
+    "httpc_max_body": 262144,  # largest response body collected in memory (a sink takes more)
     # MQTT client (remora.mqtt)
     "mqtt_max_packet": 65536,  # largest packet received (0x95 beyond; a 5.0 broker is told)
     "mqtt_inflight": 32,  # QoS 1/2 messages unacknowledged at once, each way
