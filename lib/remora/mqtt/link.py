@@ -1,0 +1,455 @@
+"""The client's connection to the broker: one cosocket task per network
+connection, reading, answering, keeping alive, and reconnecting.
+
+:class:`Link` is the base class of :class:`~.client.Client` that holds
+everything done on the dispatcher; client.py holds the public API.  It
+drives the sans-IO core (``remora.proto.mqtt``) as that package's docstring
+says a cosocket driver must:
+
+* Each network connection is a task on its own cosocket, started with
+  ``remora.event`` (the seed's example 10): ``await sock.connect(...)``, the
+  CONNECT, then the read loop.  When the connection ends, the task starts
+  the next one, which first sleeps on its still unconnected cosocket (the
+  seed's ``read(ms)`` on an unconnected socket: a sleep that a shutdown or
+  a ``close()`` interrupts): the back-off, doubled after every failed
+  attempt up to its maximum, from its minimum again once a CONNACK came,
+  with jitter (a random half of it) so that a fleet does not reconnect in
+  step after its broker restarts.
+* After the CONNACK, before anything else: the core's resends (unfinished
+  QoS 1 and 2 messages, with DUP set when the broker kept the session, 5.0
+  §4.4), in one write, so that no new message overtakes them.  Then, when
+  the broker kept no session (a clean start, or a broker that lost it), a
+  SUBSCRIBE of every subscription granted before; then the (UN)SUBSCRIBEs
+  that were never answered; then the outgoing queue (.outbox).
+* A small timer task per connection sends PINGREQs and closes a dead
+  connection (``keepalive_due``), and gives up on a CONNACK that does not
+  come; the reads themselves carry no timeout (no timer per read).
+* One drainer task at a time moves the outgoing queue into the core as the
+  inflight window opens (after every PubAck/PubComp).
+
+Everything the broker sends is read by the connection task alone (the
+cosocket's owner); other tasks write to the same cosocket, in the order
+they call (the cosocket write queue keeps it).  Before any wait, the
+connection task writes what the core queued (acknowledgements), so that a
+slow handler never holds a PUBACK back.
+"""
+
+from .. import dispatcher, port
+from ..errors import Closed, Shutdown, SocketError
+from ..net import event as start_cosocket
+from ..sock import CLOSED as SOCK_CLOSED
+from ..proto.mqtt.core import CONNECTED, KEEPALIVE_PING, KEEPALIVE_TIMEOUT
+from ..proto.mqtt.events import NEED_DATA, ConnAck, ConnectionClosed, InflightFull
+from ..proto.mqtt.events import LocalProtocolError, Message, PubAck, PubComp, SubAck, UnsubAck
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(value):  # type: ignore[no-redef,misc]
+        return value
+
+
+TYPE_CHECKING = const(0)  # compiled away on MicroPython
+if TYPE_CHECKING:
+    from typing import Any, List, Optional  # noqa: F401  (type comments)
+
+    from ..proto.mqtt.core import Connection
+    from .outbox import Outbox
+
+SUBSCRIBE = const(0)  # request kinds, in [kind, items, waiter, packet id]
+UNSUBSCRIBE = const(1)
+_RESUBSCRIBE_BATCH = const(8)  # filters per SUBSCRIBE when resubscribing
+
+
+class Link:
+    """The dispatcher's half of a Client (a base class, never made alone)."""
+
+    if TYPE_CHECKING:
+        # Set by Client.__init__; named here for the type checker.
+        host = ""
+        port = 0
+        client_id = ""
+        core: "Connection"
+        outbox: "Outbox"
+        handler = None  # type: Any
+        _connect_args = ()  # type: tuple
+        _backoff = (0, 0)  # type: tuple
+        _connect_ms = 0
+
+    # Class-level defaults: an instance stores only what differs.
+    _sock = None  # type: Any  # the current connection's cosocket (also while it sleeps)
+    _ready = False  # connected, CONNACK in, resends sent: new messages may go
+    _stopping = False  # disconnect() or a shutdown: no more connections
+    _draining = False  # a drainer task runs
+    _delay_ms = 0  # the next back-off
+    _sent_ms = 0  # ticks of our last packet, and of their last
+    _recv_ms = 0
+    _progress = None  # type: Any  # Event: the window, the queue or the state moved
+    _waits = None  # type: Optional[List[Any]]  # Waiters of publishes, by packet id
+    _requests = None  # type: Optional[List[Any]]  # [kind, items, waiter, pid]
+    _subs = None  # type: Any  # {filter: options} the broker granted
+    _inbox = None  # type: Optional[List[Any]]  # messages for the iterator
+    dropped = 0  # messages that came with no handler and no iterator
+    reconnects = 0  # connections made after the first
+    last_error = None  # type: Any  # why the last connection failed or ended
+
+    # -- signalling ---------------------------------------------------------------------
+
+    def _moved(self) -> None:
+        # Wake every task waiting for the window, the queue, the connection
+        # or a message; each checks again what it waits for.
+        ev = self._progress
+        if ev is not None:
+            ev.set()
+
+    async def _wait_moved(self, timeout_ms: "Optional[int]" = None) -> bool:
+        ev = self._progress
+        if ev is None:
+            ev = self._progress = port.Event()
+        ev.clear()
+        if timeout_ms is None:
+            await ev.wait()
+            return True
+        return await port.wait_event(ev, timeout_ms)
+
+    def _kick(self) -> None:
+        """Start the drainer if messages wait and none runs (dispatcher only)."""
+        if self._ready and not self._draining and len(self.outbox):
+            self._draining = True
+            try:
+                dispatcher.spawn(self._drain())
+            except MemoryError:
+                self._draining = False  # tried again after the next ack
+
+    # -- the connection task ------------------------------------------------------------
+
+    def _start(self, delay_ms: int) -> None:
+        if not self._stopping:
+            self._sock = start_cosocket(self._connection, delay_ms)
+
+    async def _connection(self, sock: "Any", delay_ms: int) -> None:
+        up = False
+        try:
+            if delay_ms:
+                try:
+                    await sock.read(delay_ms)  # a sleep: the socket is not connected
+                except SocketError:
+                    pass
+            if self._stopping or self._sock is not sock:
+                return
+            await sock.connect(self.host, self.port, self._connect_ms)
+            up = await self._serve(sock)
+        except Shutdown:
+            self._stop(Shutdown("server shutting down"))
+        except SocketError as exc:  # cannot connect, a reset, a close
+            self.last_error = exc
+        finally:
+            self._lost(sock)
+            if not self._stopping and self._sock is sock:
+                self._start(self._next_delay(up))
+
+    def _next_delay(self, up: bool) -> int:
+        # Exponential back-off with jitter: [d/2, d), d doubling from the
+        # minimum after each failed attempt, from the minimum again after a
+        # connection that was accepted.
+        low, high = self._backoff
+        d = low if up or not self._delay_ms else min(self._delay_ms * 2, high)
+        self._delay_ms = d
+        self.reconnects += 1
+        r = port.random_bytes(2)
+        return d // 2 + (r[0] << 8 | r[1]) * (d - d // 2) // 65536
+
+    async def _serve(self, sock: "Any") -> bool:
+        # One network connection, from CONNECT to its end; True once a
+        # CONNACK accepted us.
+        conn = self.core
+        up = False
+        data = conn.connect(self.client_id, *self._connect_args)
+        self._recv_ms = port.ticks_ms()
+        await self._send(sock, data)
+        dispatcher.spawn(self._timer(sock))
+        while True:
+            data = await sock.read()
+            if data:
+                self._recv_ms = port.ticks_ms()
+                conn.receive_data(data)
+            else:
+                conn.receive_data(b"")  # EOF, or our close() (keepalive timeout)
+            while True:
+                ev = conn.next_event()
+                if ev is NEED_DATA:
+                    break
+                kind = type(ev)
+                if kind is Message:
+                    await self._deliver(sock, ev)
+                elif kind is PubAck or kind is PubComp:
+                    self._acked(ev.packet_id, ev.reason)
+                elif kind is SubAck or kind is UnsubAck:
+                    await self._answered(sock, ev)
+                elif kind is ConnAck:
+                    if ev.reason == 0:
+                        up = True
+                        await self._up(sock, ev.session_present)
+                    else:
+                        self.last_error = Closed("broker refused: reason 0x%02x" % ev.reason)
+                elif kind is ConnectionClosed:
+                    if ev.reason is not None and self.last_error is None:
+                        self.last_error = Closed("connection closed: reason 0x%02x" % ev.reason)
+                    out = conn.data_to_send()  # a DISCONNECT naming the violation
+                    if out:
+                        await self._send(sock, out)
+                    return up
+            out = conn.data_to_send()
+            if out:
+                await self._send(sock, out)
+
+    async def _send(self, sock: "Any", data: "Any") -> None:
+        # Every packet goes out here: the keep-alive counts from the last one.
+        self._sent_ms = port.ticks_ms()
+        await sock.write(data)
+
+    async def _up(self, sock: "Any", session_present: bool) -> None:
+        # The CONNACK accepted us: resends first, in one write (5.0 §4.4,
+        # §4.6: their original order, before any new message).
+        conn = self.core
+        self.last_error = None
+        packets = conn.resend()
+        if packets:
+            await self._send(sock, b"".join(packets))
+        if not session_present and self._subs:
+            # No session on the broker: its subscriptions are gone too
+            # (5.0 §3.2.2.1.1); ask again for those it had granted, ahead of
+            # the requests never answered.
+            items = list(self._subs.items())
+            for i in range(0, len(items), _RESUBSCRIBE_BATCH):
+                self._request([SUBSCRIBE, items[i : i + _RESUBSCRIBE_BATCH], None, 0], True)
+        self._ready = True
+        self._moved()
+        await self._send_requests(sock)
+        self._kick()
+
+    def _lost(self, sock: "Any") -> None:
+        # The connection is over: the core closes, requests sent on it are
+        # sent again on the next one (their answers will not come), and
+        # published messages stay in the session for the resend.
+        self._ready = False
+        self.core.close()
+        requests = self._requests
+        if requests is not None:
+            for req in requests:
+                req[3] = 0
+        self._moved()
+
+    async def _timer(self, sock: "Any") -> None:
+        # Keep alive (5.0 §3.1.2.10) and the CONNACK deadline for one
+        # connection; ends with it.
+        conn = self.core
+        keepalive_ms = self._connect_args[1] * 1000
+        tick = min(max(keepalive_ms // 4, 200), 5000) if keepalive_ms else 1000
+        while self._sock is sock and sock.state() != SOCK_CLOSED:
+            await port.sleep_ms(tick)
+            if self._sock is not sock:
+                return
+            now = port.ticks_ms()
+            since_sent = port.ticks_diff(now, self._sent_ms)
+            if conn.state != CONNECTED and not self._ready:
+                if since_sent > self._connect_ms:
+                    self.last_error = Closed("no CONNACK in time")
+                    sock.close()  # the reader sees the close and the task reconnects
+                    return
+                continue
+            due = conn.keepalive_due(since_sent, port.ticks_diff(now, self._recv_ms))
+            if due == KEEPALIVE_PING:
+                try:
+                    await self._send(sock, conn.ping())
+                except SocketError:
+                    return
+            elif due == KEEPALIVE_TIMEOUT:
+                self.last_error = Closed("keep alive: the broker stopped answering")
+                sock.close()
+                return
+
+    # -- what the broker sends ----------------------------------------------------------
+
+    async def _deliver(self, sock: "Any", msg: "Any") -> None:
+        # A message for the application: the handler, or the iterator's
+        # inbox (bounded: a full inbox holds the reading, so a slow consumer
+        # slows the broker down through TCP instead of filling the heap).
+        handler = self.handler
+        if handler is not None:
+            try:
+                result = handler(msg)
+                if result is not None and hasattr(result, "send"):  # a coroutine
+                    await self._flush(sock)
+                    await result
+            except Exception as exc:  # the application's: logged, the link goes on
+                dispatcher.log_exception(exc, "mqtt handler failed")
+            return
+        inbox = self._inbox
+        if inbox is None:
+            self.dropped += 1
+            return
+        if len(inbox) >= self.core.session.max_inflight:
+            await self._flush(sock)
+            while self._inbox is not None and len(self._inbox) >= self.core.session.max_inflight:
+                await self._wait_moved()
+            inbox = self._inbox
+            if inbox is None:
+                return
+        inbox.append(msg)
+        self._moved()
+
+    async def _flush(self, sock: "Any") -> None:
+        out = self.core.data_to_send()
+        if out:
+            await self._send(sock, out)
+
+    def _acked(self, pid: int, reason: int) -> None:
+        # Our QoS 1/2 message is done: its waiter, if any; the window moved.
+        waits = self._waits
+        if waits is not None:
+            for i in range(len(waits)):
+                if waits[i].pid == pid:
+                    waits.pop(i).done(reason)
+                    if not waits:
+                        self._waits = None
+                    break
+        self._moved()
+        self._kick()
+
+    async def _answered(self, sock: "Any", ev: "Any") -> None:
+        # A SUBACK or UNSUBACK: its request is done; granted filters are
+        # remembered for a resubscribe (5.0 §3.9.3: a code under 0x80 grants).
+        requests = self._requests
+        if requests is None:
+            return
+        for i in range(len(requests)):
+            req = requests[i]
+            if req[3] == ev.packet_id:
+                requests.pop(i)
+                if not requests:
+                    self._requests = None
+                if req[0] == SUBSCRIBE:
+                    items = req[1]
+                    for j in range(len(items)):
+                        if j < len(ev.reasons) and ev.reasons[j] < 0x80:
+                            if self._subs is None:
+                                self._subs = {}
+                            self._subs[items[j][0]] = items[j][1]
+                if req[2] is not None:
+                    req[2].done(ev.reasons)
+                break
+        await self._send_requests(sock)
+
+    # -- (UN)SUBSCRIBE requests ---------------------------------------------------------
+
+    def _request(self, req: "Any", first: bool = False) -> None:
+        if self._requests is None:
+            self._requests = [req]
+        elif first:
+            self._requests.insert(0, req)
+        else:
+            self._requests.append(req)
+
+    async def _send_requests(self, sock: "Any") -> None:
+        # The requests not sent on this connection yet, while the core lets
+        # them go (at most max_inflight unanswered), in one write.
+        if not self._ready or self._requests is None:
+            return
+        conn = self.core
+        out = None  # type: Any
+        for req in list(self._requests):
+            if req[3]:
+                continue
+            try:
+                if req[0] == SUBSCRIBE:
+                    pid, data = conn.subscribe(req[1])
+                else:
+                    pid, data = conn.unsubscribe(req[1])
+            except InflightFull:
+                break
+            except LocalProtocolError as exc:  # a packet too large for this broker
+                self._requests.remove(req)
+                if req[2] is not None:
+                    req[2].done(None, exc)
+                continue
+            req[3] = pid
+            out = data if out is None else out + data
+        if self._requests is not None and not self._requests:
+            self._requests = None
+        if out is not None:
+            await self._send(sock, out)
+
+    # -- the outgoing queue -------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        # Move queued messages into the core as the window lets them, in
+        # their order; ends when the queue is empty or the connection is
+        # lost (the next CONNACK starts it again).
+        outbox = self.outbox
+        conn = self.core
+        try:
+            while self._ready:
+                entry = outbox.peek()
+                if entry is None:
+                    break
+                flags = entry[2]
+                if flags & 6 and conn.inflight_room() <= 0:
+                    await self._wait_moved()
+                    continue
+                outbox.pop()
+                self._moved()  # room in the queue: a suspended publisher may go on
+                waiter = entry[4]
+                try:
+                    pid, data = conn.publish(entry[0], entry[1], flags >> 1, flags & 1, entry[3])
+                except LocalProtocolError as exc:
+                    # The broker's limits (Maximum QoS, Retain Available,
+                    # Maximum Packet Size) refuse it: it cannot ever go.
+                    if waiter is not None:
+                        waiter.done(None, exc)
+                    else:
+                        print("remora: mqtt message to %s dropped: %s" % (entry[0], exc))
+                    continue
+                self._track(waiter, pid)
+                try:
+                    await self._send(self._sock, data)
+                except SocketError as exc:
+                    # The connection task sees it too, and reconnects; a
+                    # QoS 1/2 message is in the session, a QoS 0 one lost.
+                    if waiter is not None and pid is None:
+                        waiter.done(None, exc)
+                    break
+                if waiter is not None and pid is None:
+                    waiter.done(0)  # QoS 0: done once written
+        finally:
+            self._draining = False
+
+    def _track(self, waiter: "Any", pid: "Optional[int]") -> None:
+        if waiter is not None and pid is not None:
+            waiter.pid = pid
+            if self._waits is None:
+                self._waits = [waiter]
+            else:
+                self._waits.append(waiter)
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def _stop(self, error: BaseException) -> None:
+        # No more connections: every waiter fails with error, every
+        # suspended publisher and iterator wakes.
+        self._stopping = True
+        self._ready = False
+        for entry in self.outbox.take_all():
+            if entry[4] is not None:
+                entry[4].done(None, error)
+        waits = self._waits
+        self._waits = None
+        for waiter in waits or ():
+            waiter.done(None, error)
+        requests = self._requests
+        self._requests = None
+        for req in requests or ():
+            if req[2] is not None:
+                req[2].done(None, error)
+        self._moved()
