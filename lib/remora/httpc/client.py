@@ -29,6 +29,9 @@ replaced once, transparently, when nothing of the response had come.
 * ``timeout_ms``: for the connect and for each wait for the server's bytes
   (``remora.Timeout``).
 * ``sink(piece)`` takes a large response body as it arrives.
+* ``ws://`` and ``wss://`` URLs send the WebSocket opening handshake
+  (offering ``subprotocols``); a 101 keeps the connection in ``resp.sock``
+  for ``remora.ws.http2sock(resp)`` (the seed's ``http2sock``).
 * TLS: ``https://`` and ``wss://`` URLs are parsed and keyed apart, and
   ``Client(tls=...)`` is the place for a TLS context; TLS itself arrives in
   a later issue: for now such a URL raises NotImplementedError.
@@ -112,6 +115,7 @@ class Client:
         timeout_ms: "Optional[int]" = None,
         redirects: int = 5,
         sink: "Any" = None,
+        subprotocols: "Any" = (),
     ) -> "Any":
         """Send a request, return the Response (see the module doc); an
         awaitable on the dispatcher, blocking on a worker thread."""
@@ -121,7 +125,7 @@ class Client:
             body = json_module.dumps(json)
             headers = _pairs(headers) + [("content-type", "application/json")]
         flow = self._flow(method, URL(url), _pairs(headers), query, body, auth,
-                          timeout_ms or self.timeout_ms, redirects, sink)
+                          timeout_ms or self.timeout_ms, redirects, sink, subprotocols)
         if dispatcher.on_dispatcher():
             return self._run_in_task(flow)
         return self._run_blocking(flow)
@@ -151,7 +155,8 @@ class Client:
     # -- redirects and authentication: one exchange after another -----------------
 
     def _flow(self, method: str, url: "URL", headers: "Any", query: "Any", body: "Any",
-              auth: "Any", timeout_ms: int, redirects: int, sink: "Any") -> "Any":
+              auth: "Any", timeout_ms: int, redirects: int, sink: "Any",
+              subprotocols: "Any") -> "Any":
         # A generator of exchanges: yields (URL, steps) and gets the
         # Response; returns the final Response.
         if auth is None and url.userinfo is not None:
@@ -161,6 +166,15 @@ class Client:
         answered = False  # the 401 challenge was answered once
         sent_auth = None  # type: Any
         history = []  # type: List[int]
+        key = None  # type: Any
+        if url.scheme[0] == "w":
+            # ws:// and wss://: the WebSocket opening handshake (RFC 6455
+            # §4.1), as the seed's httpc does for a ws:// URL; the 101 is
+            # turned into a WebSocket by remora.ws.http2sock.
+            from ..proto.ws.handshake import request_headers
+
+            extra, key = request_headers(None, subprotocols, None, port.random_bytes)
+            headers = headers + extra
         while True:
             fields = [("host", url.authority)] + self.headers + headers
             if sent_auth is not None and url.key() == origin:
@@ -187,6 +201,8 @@ class Client:
                     return resp  # a streamed body cannot be sent twice
                 continue
             resp.url = url
+            if key is not None:
+                resp.key = key
             if history:
                 resp.history = tuple(history)
             return resp

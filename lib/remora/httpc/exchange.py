@@ -48,6 +48,7 @@ class Response:
     body = b""  # type: Any
     sock = None  # type: Any
     trailing = b""  # type: Any
+    key = None  # type: Any  # our Sec-WebSocket-Key, for a ws:// request
     url = None  # type: Any
     history = ()  # type: Any
     reusable = False

@@ -40,7 +40,7 @@ The driver's duties the core leaves to it (see ``remora.proto.ws``):
 """
 
 from .. import dispatcher, port, profile
-from ..errors import Closed, SocketError, Timeout
+from ..errors import Closed, SocketError, Timeout, WrongMode
 from ..proto.ws.connection import Connection
 from ..proto.ws.events import DONE, NEED_DATA, Close, Data, Ping, Pong
 from ..proto.ws.message import Assembler
@@ -67,6 +67,8 @@ TOO_BIG = const(1009)
 # A server's payload over this is written after its head, not copied into one
 # frame with it.
 _JOIN_MAX = const(512)
+# A client's message over this goes out in fragments of this size.
+_FRAGMENT = const(4096)
 
 # Open server WebSockets (the board's ``ws_max`` caps them): one int in a
 # list, changed only on the dispatcher thread.
@@ -357,7 +359,9 @@ class WebSocket(Connection):
         ``fin`` False sends a fragment (§5.4): the message goes on with the
         next writes (continuation frames) until one with ``fin`` True; the
         first fragment sets its type.  Streaming a large message this way
-        holds one fragment in memory, not the message.
+        holds one fragment in memory, not the message.  A client's write in
+        a task over 4 KiB goes out as 4 KiB fragments on its own (masking
+        copies the payload: a fragment's copy, not the message's).
 
         In a task ``await ws.write(...)`` (cosocket: suspends while the
         socket's queue is full); on a worker thread it blocks (or queues, on
@@ -368,9 +372,29 @@ class WebSocket(Connection):
         if type(data) is str:
             data = data.encode()
             text = True
-        if len(data) > _JOIN_MAX and self.our_role == SERVER and dispatcher.on_dispatcher():
-            return self._write_apart(data, text, fin)
+        size = len(data)
+        if size > _JOIN_MAX and dispatcher.on_dispatcher():
+            if self.our_role == SERVER:
+                return self._write_apart(data, text, fin)
+            if size > _FRAGMENT:
+                return self._write_fragments(data, text, fin)
         return self.sock.write(self.send_frame(data, text, fin))
+
+    async def _write_fragments(self, data: "Any", text: bool, fin: bool) -> bool:
+        # A large message from a client's task: a client masks its payload,
+        # which takes a copy, so it goes out as fragments of _FRAGMENT bytes
+        # (§5.4), each masked into a frame of its own: memory stays one
+        # fragment, whatever the message's size.
+        view = memoryview(data)
+        size = len(data)
+        at = 0
+        while at < size:
+            end = at + _FRAGMENT
+            if end > size:
+                end = size
+            await self.sock.write(self.send_frame(view[at:end], text, fin and end == size))
+            at = end
+        return True
 
     async def _write_apart(self, data: "Any", text: bool, fin: bool) -> bool:
         # A large message from a server's task: its head, then the caller's
@@ -411,11 +435,11 @@ class WebSocket(Connection):
             except SocketError:
                 pass
         sock = self.sock
-        if sock.mode() == COSOCKET and not sock.owner():
-            return
         try:
             while await self._read_in_task(None) is not None:
                 pass
+        except WrongMode:
+            return  # a cosocket owned by another task: its read ends it
         except SocketError:
             pass
         self._ended(DONE)
