@@ -4,15 +4,31 @@
 
 Pages (``www/*.rsp``) run on the worker pool; ``/hello``, ``/stats`` and
 ``/echo`` are Python routes on the dispatcher; ``/admin/`` asks for HTTP
-Basic credentials (user ``admin``, password ``remora``).  Basic, not a login
+Basic credentials (user ``admin``, password ``remora``).
+
+WebSockets (``remora.ws``), each a cosocket task of its own:
+
+* ``/ws/echo`` echoes every message with its type (text or binary), any
+  size up to the board's ``ws_max_message``: each piece goes back as it
+  arrives, as a fragment, so a message over 64 KiB never sits in the heap;
+* ``/ws/live`` pushes the server's figures every second (the index page
+  shows them);
+* ``/ws/chat`` passes every text message to everyone in the chat (the
+  index page's chat panel);
+* ``wsecho.rsp`` is the seed's example 2: a form posts a message, the page
+  (on a worker thread) sends it over a blocking WebSocket client connection
+  to an echo server (``/ws/echo`` here unless the form names another) and
+  renders the answer.  Basic, not a login
 form with a session: sessions and the form would cost about 5 KB of a
 board's heap (``host_tests/apps/`` shows FormAuth).
 """
 
+import json
 import os
 
 import remora
 from remora import dispatcher, profile
+from remora import ws as websockets
 from remora.http import App, BasicAuth, Response, Users
 
 
@@ -33,8 +49,7 @@ def build(root, pages_compiled, ntp):
     async def hello(req):
         return Response(b"Hello, world!", 200, [["content-type", "text/plain"]])
 
-    @app.route("/stats")
-    async def stats(req):
+    def figures():
         alloc, free = remora.heap()
         return {
             "runtime": remora.RUNTIME,
@@ -42,9 +57,53 @@ def build(root, pages_compiled, ntp):
             "heap_alloc": alloc,
             "heap_free": free,
             "connections": app.connections,
+            "websockets": websockets.count(),
             "sockets": dispatcher.open_sockets(),
             "uptime_s": remora.ticks_diff(remora.ticks_ms(), app.started_ms) // 1000,
         }
+
+    @app.route("/stats")
+    async def stats(req):
+        return figures()
+
+    @app.websocket("/ws/echo")
+    async def ws_echo(ws):
+        # Each piece back as it came, a fragment of a message of the same type.
+        while True:
+            piece = await ws.read()
+            if piece is None:
+                return
+            await ws.write(piece.data, piece.text, piece.message_end)
+
+    @app.websocket("/ws/live")
+    async def ws_live(ws):
+        # The figures every second; the read's timeout is the clock.
+        while True:
+            await ws.write(json.dumps(figures()))
+            try:
+                if await ws.read(1000) is None:
+                    return
+            except remora.Timeout:
+                pass
+
+    chat = app.state["chat"] = []
+
+    @app.websocket("/ws/chat")
+    async def ws_chat(ws):
+        chat.append(ws)
+        try:
+            while True:
+                message = await ws.receive()
+                if message is None:
+                    return
+                if isinstance(message, str):
+                    for other in list(chat):
+                        try:
+                            await other.write(message[:200])
+                        except remora.SocketError:
+                            pass  # that one is leaving; its own task ends it
+        finally:
+            chat.remove(ws)
 
     @app.route("/echo", methods=("POST",))
     async def echo(req):

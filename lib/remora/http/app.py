@@ -96,10 +96,21 @@ class App:
         max_message: "Optional[int]" = None,
     ) -> "Callable[..., Any]":
         """Decorator: requests for path upgrade to a WebSocket that runs the
-        decorated ``async def fn(ws)`` as its own task (remora.ws.server)."""
-        from ..ws.server import route
+        decorated ``async def fn(ws)`` as its own task (remora.ws.server).
+        Nothing of remora.ws is loaded before the first upgrade."""
+        options = {"mode": mode, "subprotocols": subprotocols, "session": session,
+                   "origins": origins, "max_message": max_message}
 
-        return route(self, path, mode, subprotocols, session, origins, max_message)
+        def register(fn: "Callable[..., Any]") -> "Callable[..., Any]":
+            def handler(req: "Any") -> "Any":
+                from ..ws.server import upgrade
+
+                return upgrade(req, fn, **options)
+
+            self.router.add(path, handler, ("GET",), False)
+            return fn
+
+        return register
 
     def _path(self, directory: str) -> str:
         return directory if directory.startswith("/") else self.root + "/" + directory

@@ -4,7 +4,7 @@ and the client side (the seed's ``req2sock`` and ``http2sock``).
 =================  ===========================================================
 ``websocket``      ``WebSocket``: the RFC 6455 core (``remora.proto.ws``) on a
                    Socket, in the caller's mode; ``count()``
-``server``         ``upgrade(req, fn)``, ``route`` (``App.websocket``)
+``server``         ``upgrade(req, fn)`` (behind ``App.websocket``)
 ``client``         ``connect(url)``, ``http2sock(response)``
 =================  ===========================================================
 
@@ -13,7 +13,7 @@ Names load their module on first use, as in the top-level package.
 
 from remora import lazy as _lazy
 
-_WHERE = "websocket:WebSocket count|server:upgrade route|client:connect http2sock"
+_WHERE = "websocket:WebSocket count|server:upgrade|client:connect http2sock"
 
 
 def __getattr__(name):  # type: ignore[no-untyped-def]

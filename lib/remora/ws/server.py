@@ -3,10 +3,11 @@ seed's ``ba.socket.req2sock`` for a WebSocket request).
 
 Two ways in:
 
-* ``@app.websocket("/ws/echo")`` on a function ``async def fn(ws)``: the
-  route answers the opening handshake and runs fn as the WebSocket's own
-  task (cosocket mode unless ``mode="async"``); when fn returns the
-  WebSocket closes (1000, or 1011 when fn raised).
+* ``@app.websocket("/ws/echo")`` (``App.websocket``) on a function
+  ``async def fn(ws)``: the route calls ``upgrade(req, fn)``, which
+  answers the opening handshake and runs fn as the WebSocket's own task
+  (cosocket mode unless ``mode="async"``); when fn returns the WebSocket
+  closes (1000, or 1011 when fn raised).
 * ``upgrade(req, fn, *args)`` from any route or page (the seed's LSP entry
   page): returns the :class:`~.websocket.WebSocket` (bound to a task running
   ``fn(ws, *args)`` when fn is given), or, when the upgrade is refused, the
@@ -46,7 +47,7 @@ except ImportError:
 
 TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from typing import Any, Optional
 
 
 def _refusal(text: str, status: int, headers: "Any" = ()) -> "Response":
@@ -97,32 +98,3 @@ def upgrade(
         ws.event(fn, *args, mode=mode)
     return ws
 
-
-def route(
-    app: "Any",
-    path: str,
-    mode: str = COSOCKET,
-    subprotocols: "Any" = (),
-    session: bool = False,
-    origins: "Any" = None,
-    max_message: "Optional[int]" = None,
-) -> "Callable[..., Any]":
-    """The decorator behind ``App.websocket``: path's GET requests upgrade
-    and run the decorated ``async def fn(ws)`` (see the module doc)."""
-
-    def register(fn: "Callable[..., Any]") -> "Callable[..., Any]":
-        def handler(req: "Any") -> "Any":
-            return upgrade(
-                req,
-                fn,
-                mode=mode,
-                subprotocols=subprotocols,
-                session=session,
-                origins=origins,
-                max_message=max_message,
-            )
-
-        app.route(path)(handler)
-        return fn
-
-    return register
