@@ -10,3 +10,8 @@ include("$(MPY_DIR)/extmod/asyncio")
 require("ssl")
 include("../manifest.py")
 module("remora_rom.py", base_path="..")
+# `remora sim`: the simulated board's reset sequence, its machine.reset() and its sized flash
+# (with the simboard C module, firmware/cmodules/simboard).
+module("simboot.py", base_path="../sim")
+module("simmachine.py", base_path="../sim")
+module("simflashfs.py", base_path="../sim")

@@ -4,6 +4,9 @@
     remora serve APPDIR [--port N] [--runtime R] [--board NAME] [args...]
     remora boards
     remora compile APPDIR [--out DIR] [--mpy]
+    remora sim [--board NAME] [--flash DIR] [--flash-size BYTES] [--link PATH] [--quiet]
+    remora deploy [--port DEVICE] [--board NAME] [--http-port N] [...] APPDIR
+    remora flash --board NAME --port DEVICE [--erase] [--baud N] [--dry-run] FIRMWARE
 
 ``--runtime``/``--board`` (and ``--port`` for serve) are ours wherever they appear after the
 program; every other argument goes to the program, in order.  Everything after ``--`` goes to
@@ -121,7 +124,33 @@ def cmd_compile(argv: Sequence[str]) -> int:
     return compile_pages.main(list(argv))
 
 
-COMMANDS = {"run": cmd_run, "serve": cmd_serve, "boards": cmd_boards, "compile": cmd_compile}
+def cmd_sim(argv: Sequence[str]) -> int:
+    from . import sim
+
+    return sim.main(list(argv))
+
+
+def cmd_deploy(argv: Sequence[str]) -> int:
+    from . import deploy
+
+    return deploy.main(list(argv))
+
+
+def cmd_flash(argv: Sequence[str]) -> int:
+    from . import flash
+
+    return flash.main(list(argv))
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "serve": cmd_serve,
+    "boards": cmd_boards,
+    "compile": cmd_compile,
+    "sim": cmd_sim,
+    "deploy": cmd_deploy,
+    "flash": cmd_flash,
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
