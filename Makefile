@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
+# The browser test's driver: npm's playwright-core (pinned in its package-lock.json),
+# driving Debian's chromium.
+BROWSER := host_tests/browser/node_modules/.setup-done
 
 PORT ?= 8080
 RUNTIME ?= micropython
@@ -22,13 +25,15 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Idempotent: system packages are checked every time (cheap), the venv is rebuilt only when
 # requirements-dev.txt or pyproject.toml change, the simulated board's firmware only when
 # lib/remora, firmware/ or its recipe change (a content hash names the binary).
-setup: sysdeps $(STAMP) firmware-sim
+setup: sysdeps $(STAMP) $(BROWSER) firmware-sim
 
 sysdeps:
 	@missing=(); \
 	command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony); \
 	command -v curl >/dev/null || missing+=(curl); \
 	command -v openssl >/dev/null || missing+=(openssl); \
+	command -v chromium >/dev/null || missing+=(chromium); \
+	command -v npm >/dev/null || missing+=(nodejs npm); \
 	command -v gcc >/dev/null || missing+=(gcc libc6-dev); \
 	echo 'int main(void) { return 0; }' | gcc -m32 -x c - -o /dev/null 2>/dev/null || missing+=(gcc-multilib); \
 	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv); \
@@ -41,6 +46,10 @@ sysdeps:
 $(STAMP): requirements-dev.txt pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $@
+
+$(BROWSER): host_tests/browser/package.json host_tests/browser/package-lock.json
+	cd host_tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The simulated board's firmware: MicroPython's unix port, 32-bit, remora frozen in
