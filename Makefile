@@ -69,6 +69,9 @@ test: setup
 run: setup
 	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD)
 
+# Every part of bench/ into bench/results.md (bench/README.md; one part alone:
+# `.venv/bin/python -m bench.NAME`).  Its MicroPython rows run on a firmware of its own
+# (remora and microdot frozen), built under bench/build the first time (about a minute).
 # The bench's own tools (wrk; the peers in bench/requirements.txt) are installed here only:
 # `make setup` and `make test` do not need them.
 bench: setup
@@ -78,7 +81,7 @@ bench: setup
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; \
 	}
 	$(PY) -m pip install -q --disable-pip-version-check -r bench/requirements.txt
-	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "bench: bench/run.py does not exist yet"; fi
+	$(PY) -m bench --out bench/results.md
 
 mpy: setup
 	$(PY) -m remora_tools.mpy lib/remora build/mpy/lib/remora

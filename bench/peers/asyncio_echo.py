@@ -3,12 +3,12 @@
 The same file runs on both runtimes, without remora:
 
     python bench/peers/asyncio_echo.py PORT [READ_SIZE] [BACKLOG]           # CPython
-    MICROPYPATH=.frozen:build/mpy/boot python -m remora_tools.romfs IMAGE \\
+    MICROPYPATH=.frozen REMORA_ROMFS_IMAGE=IMAGE FIRMWARE \\
         -X heapsize=N -m remora_rom --module asyncio_echo PORT [READ_SIZE] [BACKLOG]  # MicroPython
 
-On MicroPython it runs as remora programs do: from ``asyncio_echo.mpy`` (``/rom/lib``) in a
-ROMFS image mapped outside the heap, in place as from a board's flash (bench/run.py,
-``rom_command``).
+On MicroPython (FIRMWARE: the bench's, bench/servers.py) it runs as remora programs do: from
+``asyncio_echo.mpy`` (``/rom/lib``) in the simulated flash image, in place as from a board's
+flash (``servers.rom_argv``).
 
 It prints ``READY <port>`` once listening.  Like the remora bench program
 (``bench/programs/heap_echo.py``) it echoes everything, except a read that is

