@@ -775,3 +775,54 @@ def test_ex13_proxy_destination_down(program, http_servers, web_root, tmp_path):
     assert out.read_bytes() == index, prog.output()
     assert prog.returncode is None, prog.output()
     no_task_errors(prog)
+
+
+# ---------------------------------------------------------------------------
+# Examples 2 and 14: WebSocket clients (remora.ws, remora.httpc)
+
+
+@pytest.fixture
+def ws_echo_server():
+    """The ``websockets`` library's echo server, on a free port."""
+    import websockets.sync.server
+
+    def echo(ws):
+        for message in ws:
+            ws.send(message)
+
+    server = websockets.sync.server.serve(echo, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "ws://127.0.0.1:%d/" % server.socket.getsockname()[1]
+    server.shutdown()
+
+
+def test_ex14_ws_client_on_a_worker_then_a_cosocket(program, ws_echo_server):
+    prog = program(example("ex14_ws_client"), ws_echo_server, "3")
+    for i in range(3):
+        assert prog.wait_for_line("echo:") == "echo: hello %d" % i
+    assert prog.wait_for_line("closed") == "closed 1000"
+    assert prog.wait(20) == 0
+    no_task_errors(prog)
+
+
+def test_ex02_ws_client_page(runtime, ws_echo_server):
+    # The seed's example 2 is a page of the demo (examples/demo/www/wsecho.rsp):
+    # the form's message goes over a blocking WebSocket client to an echo
+    # server (here the websockets library's), and the page renders the answer.
+    from httpserver import Server
+
+    srv = Server(runtime, "--ntp", "127.0.0.1:1", app=os.path.join(EXAMPLES, "demo"), board="esp32")
+    try:
+        out = subprocess.run(["curl", "-s", "--max-time", "20", "--data-urlencode", "message=<hi> ☃",
+                              "--data-urlencode", "url=" + ws_echo_server,
+                              "http://127.0.0.1:%d/wsecho.rsp" % srv.port],
+                             capture_output=True, timeout=30).stdout.decode()
+        assert '<p id="answer">The echo server answered: &lt;hi&gt; ☃</p>' in out, (out, srv.output())
+        # Without a url, the page uses the demo's own /ws/echo.
+        out = subprocess.run(["curl", "-s", "--max-time", "20", "--data", "message=self",
+                              "http://127.0.0.1:%d/wsecho.rsp" % srv.port],
+                             capture_output=True, timeout=30).stdout.decode()
+        assert '<p id="answer">The echo server answered: self</p>' in out, (out, srv.output())
+    finally:
+        srv.stop()

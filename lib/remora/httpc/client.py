@@ -37,12 +37,13 @@ replaced once, transparently, when nothing of the response had come.
   a later issue: for now such a URL raises NotImplementedError.
 """
 
+# The deepest chain first (see exchange.py: a worker's C stack is small).
+from .exchange import READ, Response, exchange
 from .. import dispatcher, port, profile
 from ..errors import SocketError
 from ..net import connect as connect_blocking
 from ..proto.http.events import RemoteProtocolError
 from ..sock import BLOCKING, COSOCKET, UNCONNECTED, Socket
-from .exchange import READ, Response, exchange
 from .url import URL, split_userinfo, with_query
 
 try:

@@ -10,10 +10,16 @@ sends back None after a write and the bytes read (b"" at EOF) after a read;
 it returns the :class:`Response`.
 """
 
-from ..proto.http.client import ClientConnection
+# The leaves first: an import nested in an import costs C stack, of which a
+# worker thread on a board has little (8 KiB on the ESP32 profile), and the
+# client is often first loaded there (a page, example 14).
 from ..proto.http.events import NEED_DATA, Data, EndOfMessage, ResponseHead
 from ..proto.http.limits import Limits
 from ..proto.http.state import DONE
+from ..proto.http import fields, writers  # noqa: F401  (leaves of the two below)
+from ..proto.http import readers  # noqa: F401
+from ..proto.http import connection  # noqa: F401
+from ..proto.http.client import ClientConnection
 
 try:
     from micropython import const

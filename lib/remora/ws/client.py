@@ -21,11 +21,11 @@ client masks every frame with a fresh key from ``os.urandom`` (RFC 6455
 §5.3; the seed's fixed key is what remora does better).
 """
 
+from .websocket import WebSocket  # the deepest chain first (see websocket.py)
 from ..errors import CannotConnect
 from ..proto.ws.events import HandshakeError
 from ..proto.ws.handshake import check_response
 from ..proto.ws.state import CLIENT
-from .websocket import WebSocket
 
 try:
     from micropython import const
@@ -75,8 +75,8 @@ def connect(
     awaitable in a task, blocking on a worker thread.  ``headers`` (Origin,
     cookies) and ``auth`` (Basic or Digest) go with the opening request.
     Raises HandshakeError when the server does not switch (its status)."""
-    from .. import dispatcher
     from ..httpc.client import Client
+    from .. import dispatcher
 
     client = Client(timeout_ms=timeout_ms, keep=0)
     call = client.request("GET", url, headers=headers, auth=auth, redirects=0,

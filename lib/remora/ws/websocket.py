@@ -39,12 +39,17 @@ The driver's duties the core leaves to it (see ``remora.proto.ws``):
   (§7.1.1); a client first waits (briefly) for the server's EOF.
 """
 
+# The core's leaves first, then the core: an import nested in an import
+# costs C stack, of which a worker thread on a board has little (a page or
+# example 14 may load this module there).
+from ..proto.ws.events import DONE, NEED_DATA, Close, Data, Ping, Pong
+from ..proto.ws.state import CLIENT, CLOSING, OPEN, SERVER
+from ..proto.ws import frames, utf8  # noqa: F401
+from ..proto.ws import reader  # noqa: F401
+from ..proto.ws.connection import Connection
+from ..proto.ws.message import Assembler
 from .. import dispatcher, port, profile
 from ..errors import Closed, SocketError, Timeout, WrongMode
-from ..proto.ws.connection import Connection
-from ..proto.ws.events import DONE, NEED_DATA, Close, Data, Ping, Pong
-from ..proto.ws.message import Assembler
-from ..proto.ws.state import CLIENT, CLOSING, OPEN, SERVER
 from ..sock import COSOCKET
 
 try:
