@@ -32,6 +32,7 @@ sysdeps:
 	command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony); \
 	command -v curl >/dev/null || missing+=(curl); \
 	command -v openssl >/dev/null || missing+=(openssl); \
+	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto); \
 	command -v chromium >/dev/null || missing+=(chromium); \
 	command -v npm >/dev/null || missing+=(nodejs npm); \
 	command -v gcc >/dev/null || missing+=(gcc libc6-dev); \
