@@ -92,7 +92,7 @@ class Link:
     _inbox = None  # type: Optional[List[Any]]  # messages for the iterator
     dropped = 0  # messages that came with no handler and no iterator
     reconnects = 0  # connections made after the first
-    last_error = None  # type: Any  # why the last connection failed or ended
+    last_error = None  # type: Any  # why the last connection failed or ended (None: none did)
 
     # -- signalling ---------------------------------------------------------------------
 
@@ -165,6 +165,7 @@ class Link:
         # CONNACK accepted us.
         conn = self.core
         up = False
+        before = self.last_error  # a reason set meanwhile (the timer's) is kept
         data = conn.connect(self.client_id, *self._connect_args)
         self._recv_ms = port.ticks_ms()
         await self._send(sock, data)
@@ -188,14 +189,14 @@ class Link:
                 elif kind is SubAck or kind is UnsubAck:
                     await self._answered(sock, ev)
                 elif kind is ConnAck:
-                    if ev.reason == 0:
+                    if ev.reason == 0:  # else refused: ConnectionClosed follows
                         up = True
                         await self._up(sock, ev.session_present)
-                    else:
-                        self.last_error = Closed("broker refused: reason 0x%02x" % ev.reason)
                 elif kind is ConnectionClosed:
-                    if ev.reason is not None and self.last_error is None:
-                        self.last_error = Closed("connection closed: reason 0x%02x" % ev.reason)
+                    if ev.reason:  # a violation, ours or theirs, or a refusal
+                        self.last_error = Closed("%s (0x%02x)" % (ev.message, ev.reason))
+                    elif self.last_error is before:
+                        self.last_error = Closed(ev.message)
                     out = conn.data_to_send()  # a DISCONNECT naming the violation
                     if out:
                         await self._send(sock, out)
@@ -213,7 +214,6 @@ class Link:
         # The CONNACK accepted us: resends first, in one write (5.0 §4.4,
         # §4.6: their original order, before any new message).
         conn = self.core
-        self.last_error = None
         packets = conn.resend()
         if packets:
             await self._send(sock, b"".join(packets))

@@ -1,0 +1,305 @@
+"""remora.mqtt against a real broker, on both runtimes, with paho-mqtt as the other client.
+
+Every test starts mosquitto (the Debian package, ``make sysdeps``) on a free loopback port
+with the project's config (host_tests/mosquitto.conf, persistence in the test's tmp
+folder) and stops it after.  The remora side is host_tests/programs/mqtt_scenarios.py on
+the ESP32 profile (so MicroPython runs on the simulated board, 110 KiB heap, and CPython
+with the same limits); paho-mqtt (PyPI, requirements-dev.txt) publishes and subscribes
+on the test's side.
+"""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import harness
+
+paho_client = pytest.importorskip("paho.mqtt.client")
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+from paho.mqtt.properties import Properties  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONF = os.path.join(HERE, "mosquitto.conf")
+SCENARIOS = os.path.join(HERE, "programs", "mqtt_scenarios.py")
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+class Broker:
+    """mosquitto on a free port of 127.0.0.1, its state in ``folder``."""
+
+    def __init__(self, folder, port=None):
+        if not os.path.exists(MOSQUITTO):
+            pytest.skip("mosquitto is not installed (make sysdeps)")
+        self.folder = str(folder)
+        self.port = port or harness.free_port()
+        with open(CONF) as f:
+            text = f.read().replace("{port}", str(self.port)).replace("{dir}", self.folder)
+        text = text.replace("{user}", pwd.getpwuid(os.getuid()).pw_name)
+        self.conf = os.path.join(self.folder, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.folder, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen(
+            [MOSQUITTO, "-c", self.conf], stdout=self.log, stderr=self.log,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while True:  # until it listens
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                return self
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("mosquitto did not start: %s" % self.read_log())
+                time.sleep(0.02)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # a clean stop writes the persistence file
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def read_log(self):
+        with open(os.path.join(self.folder, "mosquitto.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path).start()
+    yield b
+    b.stop()
+
+
+class Paho:
+    """A paho-mqtt client on its own thread, keeping what it receives."""
+
+    def __init__(self, broker, client_id, version=5, subscribe=(), clean=True):
+        proto = paho_client.MQTTv5 if version == 5 else paho_client.MQTTv311
+        kw = {} if version == 5 else {"clean_session": clean}
+        self.c = paho_client.Client(paho_client.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                    protocol=proto, **kw)
+        self.c.reconnect_delay_set(1, 2)
+        self.cond = threading.Condition()
+        self.messages = []
+        self.connects = 0
+        self.subacks = 0
+        self.c.on_message = self._on_message
+        self.c.on_connect = self._on_connect
+        self.c.on_subscribe = self._on_subscribe
+        if version == 5:
+            props = Properties(PacketTypes.CONNECT)
+            if not clean:
+                props.SessionExpiryInterval = 3600
+            self.c.connect("127.0.0.1", broker.port, 60, clean_start=clean, properties=props)
+        else:
+            self.c.connect("127.0.0.1", broker.port, 60)
+        self.c.loop_start()
+        self.wait(lambda: self.connects)
+        for flt, qos in subscribe:
+            n = self.subacks
+            self.c.subscribe(flt, qos)
+            self.wait(lambda: self.subacks > n)
+
+    def _on_message(self, client, userdata, msg):
+        with self.cond:
+            self.messages.append(msg)
+            self.cond.notify_all()
+
+    def _on_connect(self, client, userdata, flags, reason, properties):
+        with self.cond:
+            self.connects += 1
+            self.cond.notify_all()
+
+    def _on_subscribe(self, client, userdata, mid, reasons, properties):
+        with self.cond:
+            self.subacks += 1
+            self.cond.notify_all()
+
+    def wait(self, pred, timeout=20):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not pred():
+                left = deadline - time.monotonic()
+                assert left > 0, "paho: condition not met in %ss; got %r" % (
+                    timeout, [(m.topic, m.payload[:40]) for m in self.messages])
+                self.cond.wait(left)
+
+    def topics(self):
+        with self.cond:
+            return [m.topic for m in self.messages]
+
+    def publish(self, topic, payload, qos=0, retain=False):
+        self.c.publish(topic, payload, qos, retain).wait_for_publish(10)
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def results(prog):
+    """{key: value} of the program's ``RESULT key value`` lines so far."""
+    out = {}
+    for line in prog.lines():
+        if line.startswith("RESULT "):
+            parts = line.split(" ", 2)
+            out[parts[1]] = parts[2] if len(parts) > 2 else ""
+    return out
+
+
+def no_task_errors(prog):
+    bad = [line for line in prog.lines() if line.startswith("remora:")]
+    assert not bad, prog.output()
+
+
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [5, 4])
+def test_round_trips_at_every_qos_and_retained(program, broker, version):
+    peer = Paho(broker, "paho-rt", version, subscribe=[("rt/out/#", 2)])
+    peer.publish("rt/in/keep", b"retained for remora", 1, retain=True)
+    prog = program(SCENARIOS, "roundtrip", broker.port, version)
+    prog.ready(20)
+    # remora -> paho at QoS 0, 1, 2 (wait=True: the reason code of PUBACK / PUBCOMP).
+    prog.wait_for_line("RESULT published all", 20)
+    got = results(prog)
+    assert got["suback"] == "[2]"
+    assert [got["published%d" % q] for q in (0, 1, 2)] == ["0", "0", "0"]
+    peer.wait(lambda: len(peer.topics()) >= 4)
+    by_topic = {m.topic: m for m in peer.messages}
+    for qos in (0, 1, 2):
+        m = by_topic["rt/out/q%d" % qos]
+        assert (m.qos, m.payload) == (qos, b"from remora %d" % qos)
+    # paho -> remora at QoS 0, 1, 2; the retained message came first, flagged.
+    for qos in (0, 1, 2):
+        peer.publish("rt/in/q%d" % qos, b"from paho %d" % qos, qos)
+    peer.publish("rt/in/end", b"end", 1)
+    prog.wait_for_line("RESULT done", 20)
+    msgs = [line.split(" ", 5)[2:] for line in prog.lines() if line.startswith("MSG rt ")]
+    assert msgs == [
+        ["rt/in/keep", "1", "1", "retained for remora"],
+        ["rt/in/q0", "0", "0", "from paho 0"],
+        ["rt/in/q1", "1", "0", "from paho 1"],
+        ["rt/in/q2", "2", "0", "from paho 2"],
+        ["rt/in/end", "1", "0", "end"],
+    ]
+    # remora's retained message is kept by the broker for a later subscriber.
+    late = Paho(broker, "paho-late", version, subscribe=[("rt/out/retained", 1)])
+    late.wait(lambda: late.messages)
+    assert (late.messages[0].payload, late.messages[0].retain) == (b"kept", True)
+    peer.publish("rt/in/keep", b"", 1, retain=True)  # clear it
+    late.close()
+    peer.close()
+    no_task_errors(prog)
+
+
+def test_will_published_when_a_client_dies(program, broker):
+    peer = Paho(broker, "paho-will", 5, subscribe=[("will/#", 1)])
+    prog = program(SCENARIOS, "will", broker.port)
+    prog.ready(20)
+    os.killpg(prog.proc.pid, signal.SIGKILL)  # no DISCONNECT: the broker sends the will
+    peer.wait(lambda: "will/1" in peer.topics())
+    # The client that said goodbye (before the other died) left no will.
+    assert peer.topics() == ["will/1"]
+    assert peer.messages[0].payload == b"gone 1"
+    peer.close()
+
+
+def test_broker_restarted_while_publishing_loses_nothing(program, broker):
+    half = 100
+    sub = Paho(broker, "paho-restart", 5, subscribe=[("rs/#", 2)], clean=False)
+    prog = program(SCENARIOS, "restart", broker.port, half)
+    prog.ready(20)
+    prog.wait_for_line("HALF", 30)
+    broker.stop()
+    broker.start()
+    line = prog.wait_for_line("RESULT total", 60)
+    total = int(line.split()[2])
+    got = results(prog)
+    assert int(got["reconnects"]) >= 1
+    assert got["inflight"] == "0", prog.output()
+    # paho's: every QoS 1 message at least once, every QoS 2 message exactly once.
+    sub.wait(lambda: len({m.payload for m in sub.messages if m.topic == "rs/q1"}) >= total
+             and len([m for m in sub.messages if m.topic == "rs/q2"]) >= total, 60)
+    q1 = sorted({int(m.payload) for m in sub.messages if m.topic == "rs/q1"})
+    q2 = [int(m.payload) for m in sub.messages if m.topic == "rs/q2"]
+    assert q1 == list(range(total))
+    assert sorted(q2) == list(range(total))
+    assert len(q2) == total
+    # remora's own QoS 2 subscription: every message once, none twice.
+    assert got["own_q2"] == "%d distinct 0 duplicates" % total, (got, broker.read_log())
+    sub.close()
+    no_task_errors(prog)
+
+
+def test_subscriber_slower_than_its_publisher(program, broker):
+    count = 300
+    prog = program(SCENARIOS, "slow", broker.port, count)
+    prog.ready(20)
+    pub = Paho(broker, "paho-fast", 5)
+    infos = [pub.c.publish("slow/t", str(i).encode(), 1) for i in range(count)]
+    for info in infos:
+        info.wait_for_publish(30)
+    prog.wait_for_line("RESULT reconnects", 90)
+    got = results(prog)
+    assert (got["received"], got["in_order"], got["reconnects"]) == (str(count), "True", "0")
+    pub.close()
+    no_task_errors(prog)
+
+
+def test_message_larger_than_the_board_limit(program, broker):
+    prog = program(SCENARIOS, "oversize", broker.port)
+    prog.ready(20)
+    assert results(prog)["max_packet"] == "4096"  # the ESP32 profile's mqtt_max_packet
+    pub = Paho(broker, "paho-big", 5)
+    pub.publish("big/big", b"x" * 8000, 0)
+    pub.publish("big/after", b"small", 1)
+    prog.wait_for_line("RESULT v5", 20)
+    prog.wait_for_line("RESULT v4", 20)
+    got = results(prog)
+    # 5.0: the broker knew the limit and never sent it; nothing else changed.
+    assert got["v5"] == "reconnects 0 error None"
+    # 3.1.1: the broker could not know; the client closed on it (0x95 Packet too large),
+    # reconnected and got the next message from its session.
+    assert got["v4"].startswith("reconnects 1 error") and "0x95" in got["v4"], prog.output()
+    names = [line.split()[1:3] for line in prog.lines() if line.startswith("MSG")]
+    assert names == [["v5", "big/after"], ["v4", "big/after"]] or names == [
+        ["v4", "big/after"], ["v5", "big/after"]]
+    pub.close()
+    no_task_errors(prog)
+
+
+def test_outgoing_queue_full_suspends_a_task_and_refuses_a_worker(program, tmp_path):
+    broker = Broker(tmp_path)  # not started: the client keeps trying meanwhile
+    try:
+        prog = program(SCENARIOS, "queue", broker.port)
+        prog.ready(20)
+        got = results(prog)
+        # ESP32 profile: mqtt_queue 4096 bytes; 103 bytes a message.
+        assert got["worker_full"] == "39 queued 4017 bytes"
+        assert got["task_suspended"] == "True"
+        broker.start()
+        prog.wait_for_line("RESULT delivered", 40)
+        got = results(prog)
+        assert got["worker_subscribe"] == "[1]"
+        assert got["worker_publish"] == "0"
+        assert got["task_published"] == "True"
+        assert got["delivered"] == "39 of 39, task True"
+        no_task_errors(prog)
+    finally:
+        broker.stop()
