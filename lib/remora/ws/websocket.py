@@ -1,44 +1,28 @@
 """A WebSocket on a remora Socket: the RFC 6455 core (``remora.proto.ws``)
 driven in the socket's mode, server or client alike.
 
-A :class:`WebSocket` *is* the core's Connection, with the socket it talks
-over as one more attribute: one object per connection, not a wrapper and a
-core (a board pays for every object an idle connection holds).
+A :class:`WebSocket` *is* the core's Connection, with its socket as one more
+attribute: one object per connection, not a wrapper and a core (a board
+pays for every object an idle connection holds).
 
-Reading follows the seed (its "WebSocket Frames" section):
+Reading follows the seed ("WebSocket Frames"): ``read(ms)`` returns the data
+as it arrives, a :class:`~remora.proto.ws.events.Data` piece (``data``,
+``text``, ``received``: the seed's bytesRead, ``length``: frameLen,
+``fin``); ``receive(ms)`` a whole message (the seed's ``wsread``): ``str``
+for text, ``bytes``-like for binary.  Both return None once the connection
+closed (``closed`` then holds the Close event).  Pings are answered, their
+close echoed and a violation fails the connection (1002, 1007, 1009) inside
+those calls.  Writing sends binary by default, text when asked or for a str.
 
-* ``read(ms)`` returns the data as it arrives: a
-  :class:`~remora.proto.ws.events.Data` piece with ``data``, ``text``, and
-  for a frame that is still incomplete ``received`` (the seed's
-  ``bytesRead``) and ``length`` (``frameLen``); ``fin`` ends the message.
-  None once the connection closed (``closed`` then holds the Close event:
-  its ``code`` and ``reason``).
-* ``receive(ms)`` returns a whole message, assembled (the seed's
-  ``wsread``): ``str`` for a text message, ``bytes``-like for binary.
-
-Pings are answered, their close echoed, and a violation fails the connection
-(1002, 1007, 1009) inside those calls: the core queues the reply, the driver
-writes it.  Writing sends binary by default and text when asked (or for a
-``str``), as the seed's ``socket:write(data, utf8)``.
-
-Modes: every method follows the caller, like the Socket's.  In a task it
-returns an awaitable: asynchronous mode (``ws.event(fn, mode="async")``)
-writes synchronously, cosocket mode (the default) suspends a writer while
-the socket's bounded queue is full.  On a worker thread (a page, the seed's
-blocking client) it blocks.
-
-The driver's duties the core leaves to it (see ``remora.proto.ws``):
-
-* Close timeout: after our close, reading goes on for at most ``ws_close_ms``
-  (board profile) for their close; then the socket closes (code 1006).
-* Keep-alive: with ``ping_ms`` set (the profile's ``ws_ping_ms``, or per
-  WebSocket), a read that finds the line quiet for ``ping_ms`` sends a ping;
-  when no pong came ``ping_ms`` later, the peer is gone: our close (1011)
-  goes out and the socket closes.  Only a reading WebSocket pings.
-* Closing TCP: a server closes at once once the close handshake is done
-  (§7.1.1); a client first waits (briefly) for the server's EOF.
+Every method follows the caller, like the Socket's: in a task it returns an
+awaitable (asynchronous mode writes synchronously, cosocket mode suspends a
+writer while the socket's queue is full); on a worker thread it blocks
+(``blocking.py``).  The driver's duties (``remora.proto.ws``): the close
+timeout (``ws_close_ms``, then 1006); keep-alive (``ping_ms``: a ping after
+that much quiet on a reading WebSocket, our close 1011 when no pong came as
+long again); a server closes TCP once the close handshake is done, a client
+first waits briefly for the server's EOF (§7.1.1).
 """
-
 # The core's leaves first, then the core: an import nested in an import
 # costs C stack, of which a worker thread on a board has little (a page or
 # example 14 may load this module there).
@@ -48,9 +32,10 @@ from ..proto.ws import frames, utf8  # noqa: F401
 from ..proto.ws import reader  # noqa: F401
 from ..proto.ws.connection import Connection
 from ..proto.ws.message import Assembler
-from .. import dispatcher, port, profile
+from .. import dispatcher, port
 from ..errors import Closed, SocketError, Timeout, WrongMode
 from ..sock import COSOCKET
+from .blocking import Blocking, option
 
 try:
     from micropython import const
@@ -80,17 +65,12 @@ _FRAGMENT = const(4096)
 LIVE = [0]
 
 
-def option(key: str, default: int) -> int:
-    """A WebSocket key of the board profile (``ws_*``), with its default."""
-    return profile.current().get(key, default)  # type: ignore[no-any-return]
-
-
 def count() -> int:
     """How many server WebSockets are open now."""
     return LIVE[0]
 
 
-class WebSocket(Connection):
+class WebSocket(Blocking, Connection):
     """One WebSocket connection over a remora Socket (see the module doc).
 
     Public attributes besides the core's (``state``, ``our_role``,
@@ -161,12 +141,6 @@ class WebSocket(Connection):
         while True:
             piece = await self._read_in_task(timeout_ms)
             message = self._assemble(piece)
-            if message is not self:
-                return message
-
-    def _receive_blocking(self, timeout_ms: "Optional[int]") -> "Any":
-        while True:
-            message = self._assemble(self._read_blocking(timeout_ms))
             if message is not self:
                 return message
 
@@ -243,41 +217,6 @@ class WebSocket(Connection):
                 await self._finish_in_task(event)
                 return None
 
-    def _read_blocking(self, timeout_ms: "Optional[int]") -> "Any":
-        deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
-        while True:
-            event = self.next_event()
-            out = self.data_to_send()
-            if out:
-                try:
-                    self.sock.write(out)
-                except SocketError:
-                    pass
-            if event is NEED_DATA:
-                wait = self._wait_ms(deadline)
-                try:
-                    data = self.sock.read(wait)
-                except Timeout:
-                    data = self._quiet(deadline)
-                    if data is None:
-                        try:
-                            self.sock.write(self.send_ping(b""))
-                        except SocketError:
-                            pass
-                        continue
-                except Closed:
-                    data = b""
-                self.receive_data(data or b"")
-                continue
-            kind = type(event)
-            if kind is Data:
-                return event
-            if kind is Pong:
-                self._pinged = False
-            elif kind is not Ping:  # Close, or DONE
-                self._finish_blocking(event)
-                return None
-
     def _wait_ms(self, deadline: "Optional[int]") -> "Optional[int]":
         # How long the next socket read may wait: the caller's time left,
         # the close timeout while closing, the keep-alive interval.
@@ -321,17 +260,6 @@ class WebSocket(Connection):
         if self.our_role == CLIENT and event is not DONE and event.clean:
             try:
                 while await sock.read(option("ws_close_ms", 3000)):
-                    pass
-            except SocketError:
-                pass
-        sock.close()
-
-    def _finish_blocking(self, event: "Any") -> None:
-        self._ended(event)
-        sock = self.sock
-        if self.our_role == CLIENT and event is not DONE and event.clean:
-            try:
-                while sock.read(option("ws_close_ms", 3000)):
                     pass
             except SocketError:
                 pass
@@ -449,20 +377,6 @@ class WebSocket(Connection):
             pass
         self._ended(DONE)
         sock.close()
-
-    def _close_blocking(self, code: "Optional[int]", reason: "Any") -> None:
-        if self.state == OPEN:
-            try:
-                self.sock.write(self.send_close(code, reason))
-            except SocketError:
-                pass
-        try:
-            while self._read_blocking(None) is not None:
-                pass
-        except SocketError:
-            pass
-        self._ended(DONE)
-        self.sock.close()
 
     def __repr__(self) -> str:
         return "<WebSocket %s %s>" % ("server" if self.our_role == SERVER else "client", self.state)
