@@ -303,3 +303,55 @@ def test_outgoing_queue_full_suspends_a_task_and_refuses_a_worker(program, tmp_p
         no_task_errors(prog)
     finally:
         broker.stop()
+
+
+def _read_packet(conn):
+    """One MQTT packet (first byte, body) from a blocking socket."""
+    first = conn.recv(1)
+    assert first, "peer closed"
+    size = shift = 0
+    while True:
+        b = conn.recv(1)[0]
+        size |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    body = b""
+    while len(body) < size:
+        body += conn.recv(size - len(body))
+    return first[0], body
+
+
+def test_broker_breaking_the_protocol(program):
+    # Bad input from the broker: a CONNACK with a Remaining Length of 5 whose properties
+    # run past it.  The client tells it why (5.0: DISCONNECT 0x81 Malformed Packet),
+    # closes, reconnects, and carries on with a broker that behaves.
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+    port = listener.getsockname()[1]
+    prog = program(SCENARIOS, "garbage", port)
+    prog.ready(20)
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(20)
+        assert _read_packet(conn)[0] == 0x10  # CONNECT
+        conn.sendall(b"\x20\x05\x00\x00\x09\x11\x00")
+        assert _read_packet(conn) == (0xE0, b"\x81")  # DISCONNECT, Malformed Packet
+        assert conn.recv(1) == b""  # and closed
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(20)
+        assert _read_packet(conn)[0] == 0x10
+        conn.sendall(b"\x20\x03\x00\x00\x00")  # CONNACK: accepted
+        first, body = _read_packet(conn)
+        assert first == 0x32 and body.endswith(b"still here")  # PUBLISH, QoS 1
+        pid = body[2 + body[1]: 4 + body[1]]
+        conn.sendall(b"\x40\x02" + pid)  # PUBACK (no reason code: success)
+        prog.wait_for_line("RESULT last_error", 20)
+        assert _read_packet(conn) == (0xE0, b"")  # the client's DISCONNECT
+    listener.close()
+    got = results(prog)
+    assert got["published"] == "0"
+    assert got["reconnects"] == "1"
+    assert "0x81" in got["last_error"], prog.output()
+    no_task_errors(prog)

@@ -231,7 +231,24 @@ async def queue(port, args):
     del pending
 
 
+# -- a broker that breaks the protocol -----------------------------------------------
+
+
+async def garbage(port, args):
+    # The test's fake broker answers the first CONNECT with a malformed
+    # CONNACK, the second properly; a QoS 1 publish then goes through.
+    c = Client(url(port), client_id="garbage", clean=True, reconnect_ms=(100, 200))
+    c.start()
+    print("READY 0")
+    reason = await c.publish("g/t", b"still here", 1, wait=True, timeout_ms=20000)
+    result("published", reason)
+    result("reconnects", c.reconnects)
+    result("last_error", c.last_error)
+    await c.disconnect()
+
+
 SCENARIOS = {
+    "garbage": garbage,
     "roundtrip": roundtrip,
     "will": will,
     "restart": restart,
