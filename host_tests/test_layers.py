@@ -4,7 +4,8 @@ Layers, bottom up (DESIGN.md); a module may import its own layer's modules
 listed before it, and anything in the layers below:
 
     port        remora.port.*                     nothing of remora
-    base        errors, profile, ints, remora     port
+    base        errors, profile, ints, log,       port
+                remora (the lazy names)
     dispatcher  dispatcher                        base, port
     sockets     pool, listener, rawio,            dispatcher, base, port
                 writequeue, sockbase, sock, net   (in that order)
@@ -27,7 +28,7 @@ from harness import LIB
 ROOT = os.path.join(LIB, "remora")
 
 SOCKETS = ("pool", "listener", "rawio", "writequeue", "sockbase", "sock", "net")
-BASE = ("errors", "profile", "ints")
+BASE = ("errors", "profile", "ints", "log")
 
 
 def module_names():

@@ -23,7 +23,7 @@ Sockets are duck-typed here (this layer sits below them): a bound socket
 answers ``refuse()``, ``drain()``, ``task_ended(task)`` and ``abort(error)``.
 """
 
-from . import port
+from . import log, port
 from .errors import Closed, DispatcherBlocked, Shutdown, SocketError
 
 try:
@@ -142,8 +142,9 @@ def read_buffer(size: int) -> "Any":
 
 
 def log_exception(exc: BaseException, what: str) -> None:
-    print("remora: " + what + ":", repr(exc))
-    port.print_exception(exc)
+    log.error(what + ":", repr(exc))
+    if log.level() <= log.ERROR:
+        port.print_exception(exc)
 
 
 def getsock() -> "Any":
@@ -178,12 +179,12 @@ async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", arg
     except _ENDS:
         pass  # the server stops, or the peer went away: both are normal ends
     except SocketError as exc:
-        print("remora: task ended:", repr(exc))
+        log.info("task ended:", repr(exc))
     except MemoryError as exc:
         # The allocation failed in this connection's task only; closing the
         # socket returns its buffers and the server serves everyone else.
         port.collect()
-        print("remora: out of memory in a task; closing its socket")
+        log.warning("out of memory in a task; closing its socket")
         del exc
     except Exception as exc:
         log_exception(exc, "task failed")

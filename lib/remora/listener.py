@@ -19,7 +19,7 @@ accepts.  What it owns:
   the point when the refusal is for want of heap.
 """
 
-from . import dispatcher, port, profile
+from . import dispatcher, log, port, profile
 from .errors import Timeout, WrongMode
 
 try:
@@ -128,6 +128,7 @@ class Listener:
             self.reap()
         if self.accepted >= self.cap:
             self.refuse(conn)  # over the cap: refused, with no heap
+            log.refused(503, "over the listener's connection cap", peer)
             return None
         try:
             port.no_delay(conn)
@@ -136,6 +137,7 @@ class Listener:
             # No heap even for the connection's object: the client gets the
             # refusal (an HTTP server's 503), sent with no allocation.
             self.refuse(conn)
+            log.refused(503, "no heap for the connection", peer)
             raise
         self.accepted += 1
         return made

@@ -8,7 +8,7 @@ connection that will not be served.  ``sock.Socket`` adds reading,
 writing, connecting and listening.
 """
 
-from . import dispatcher, port, profile
+from . import dispatcher, log, port, profile
 from .errors import Closed, WrongMode
 from .listener import drain, send_refusal
 from .rawio import failure
@@ -132,7 +132,7 @@ class SocketBase:
             self.refuse()
             self._close_now()
             port.collect()
-            print("remora: out of memory starting a task; connection closed")
+            log.refused(503, "out of memory starting its task", self.peer)
 
     def task_ended(self, task: "Any") -> None:
         """The dispatcher's guard: task ended; close the socket, unless it

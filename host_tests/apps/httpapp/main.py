@@ -137,7 +137,7 @@ def build(root, pages, dev):
     async def acceptfail(req):
         # The accept loop's next accept finds no heap for its own coroutine
         # (the listener's accept shadowed once, as if that allocation failed).
-        listener = app._listener
+        listener = app.listening
 
         def no_heap(*args):
             del listener.accept

@@ -28,12 +28,15 @@ returned wrapped, ``Response(generator)``: a bare generator would look like a
 coroutine on MicroPython.
 """
 
-from .. import dispatcher, port, profile
-from ..errors import QueueFull, Shutdown, WrongMode
+# The deepest chain first (the core, then the driver): an import nested in
+# an import costs C stack, of which a board has little (16 KiB on an ESP32).
+from ..proto.http.server import ServerConnection  # noqa: F401
+from .. import dispatcher, log, port, profile
+from ..errors import QueueFull
 from ..proto.http.limits import Limits
-from .response import Response
+from .response import Response, make_response
 from .router import Router
-from .server import IDLE, OVERLOADED, refuse, serve_connection, sweep
+from .serving import body_buffer, keep_reserve, serve, shutdown
 
 try:
     from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -56,6 +59,7 @@ class App:
         self.mounts = []  # type: List[Tuple[str, Any, bool]]  # prefix, server, async
         self.guards = []  # type: List[Tuple[str, Any]]
         self.sessions = None  # type: Any
+        self.hooks = None  # type: Any  # hooks.Hooks, made on first registration
         self.limits = Limits.from_profile(profile.current())
         self.idle_ms = profile.get("http_idle_ms")
         self.head_ms = profile.get("http_head_ms")
@@ -65,9 +69,9 @@ class App:
         self.live = {}  # type: Dict[int, Any]  # id(sock): its server.Watch
         self.draining = False
         self.started_ms = port.ticks_ms()
-        self._listener = None  # type: Any
-        self._reserve = None  # type: Any
-        self._reserve_tried = port.ticks_add(self.started_ms, -1000)
+        self.listening = None  # type: Any  # the listening Socket, once serving
+        self.reserve = None  # type: Any  # a body-sized block kept (serving.keep_reserve)
+        self.reserve_tried = port.ticks_add(self.started_ms, -1000)
 
     # -- building the application -------------------------------------------
 
@@ -152,15 +156,101 @@ class App:
             self.router.add(login, authenticator.handle_login, ("GET", "POST"))
             self.router.add(authenticator.logout_path, authenticator.handle_logout, ("GET", "POST"))
 
+    # -- hooks and error handlers (see hooks.py) --------------------------------
+
+    def _hooks(self) -> "Any":
+        if self.hooks is None:
+            from .hooks import Hooks
+
+            self.hooks = Hooks()
+        return self.hooks
+
+    def before_request(self, fn: "Callable[..., Any]") -> "Callable[..., Any]":
+        """Decorator: fn(req) runs before every request; a value it returns
+        (a response, as a handler would return it) is the answer."""
+        self._hooks().before.append(fn)
+        return fn
+
+    def after_request(self, fn: "Callable[..., Any]") -> "Callable[..., Any]":
+        """Decorator: fn(req, resp) runs after every request and returns the
+        response to send (resp itself, changed or not, or another)."""
+        self._hooks().after.append(fn)
+        return fn
+
+    def errorhandler(self, key: "Any") -> "Callable[..., Any]":
+        """Decorator: fn(req) answers the errors of status key (an int) the
+        App makes itself, or fn(req, exc) the exceptions of class key that
+        handlers and pages raise."""
+
+        def register(fn: "Callable[..., Any]") -> "Callable[..., Any]":
+            hooks = self._hooks()
+            if isinstance(key, int):
+                hooks.by_status[key] = fn
+            else:
+                hooks.by_class.append((key, fn))
+            return fn
+
+        return register
+
+    def error_page(self, fn: "Callable[..., Any]") -> "Callable[..., Any]":
+        """Decorator: fn(req, status, reason, detail) makes every error the
+        App answers itself (the application's error page style)."""
+        self._hooks().page = fn
+        return fn
+
+    async def error(self, req: "Any", status: int, detail: str = "") -> "Response":
+        """The App's own answer of an error status: its handler's, else the
+        error page's, else plain text (detail only in development mode)."""
+        hooks = self.hooks
+        if not self.dev:
+            detail = ""
+        if hooks is not None:
+            from .hooks import call
+            from ..proto.http.reasons import reason
+
+            handler = hooks.by_status.get(status)
+            if handler is not None:
+                return make_response(await call(handler, req))
+            if hooks.page is not None:
+                text = reason(status) or "Error"
+                return make_response(await call(hooks.page, req, status, text, detail))
+        from .hooks import plain_error
+
+        return plain_error(status, detail)
+
+    async def failure(self, req: "Any", exc: BaseException) -> "Response":
+        """The answer to an exception a handler or page raised: its class
+        handler's, else 500 (logged; the details in development mode only,
+        never to the peer otherwise)."""
+        hooks = self.hooks
+        if hooks is not None:
+            handler = hooks.class_handler(exc)
+            if handler is not None:
+                from .hooks import call
+
+                return make_response(await call(handler, req, exc))
+        dispatcher.log_exception(exc, "request failed")
+        detail = ""
+        if self.dev:
+            from .hooks import describe
+
+            detail = describe(exc, self.root)
+        return await self.error(req, 500, detail)
+
     # -- handling one request ------------------------------------------------
 
     async def handle(self, req: "Any") -> "Response":
         """The response to req: guards, then routes, then mounts (one
         coroutine for the common case: on MicroPython each nested coroutine
         is a heap object per request)."""
+        hooks = self.hooks
         try:
             path = req.path
-            resp = (await self._guard(req, path)) if self.guards else None
+            resp = None
+            if hooks is not None and hooks.before:
+                resp = await self._before(req, hooks)
+            if resp is None and self.guards:
+                resp = await self._guard(req, path)
             if resp is None:
                 route, params = self.router.match(req.method, path)
                 if route is not None:
@@ -179,16 +269,38 @@ class App:
                 else:
                     resp = await self._mounted(req, path, params)
         except QueueFull:
-            resp = Response.text("503 Service Unavailable: server busy\n", 503)
-            resp.set_header("retry-after", "1")
+            log.refused(503, "worker queue full", req.peer)
+            resp = await self.error(req, 503, "every worker is busy")
+            resp.set_header("retry-after", "1")  # RFC 9110 §10.2.3: overload passes
         except MemoryError:
             # Short of heap: refuse this request (503 from the server, which
             # then closes the connection to free its memory), not a 500.
             raise
         except Exception as exc:
-            resp = self.error_response(exc)
+            resp = await self.failure(req, exc)
+        if hooks is not None and hooks.after:
+            resp = await self._after(req, resp, hooks)
         if req.current_session is not None and self.sessions is not None:
             self.sessions.finish(req, resp)
+        return resp
+
+    async def _before(self, req: "Any", hooks: "Any") -> "Optional[Response]":
+        from .hooks import call
+
+        for fn in hooks.before:
+            result = await call(fn, req)
+            if result is not None:
+                return make_response(result)
+        return None
+
+    async def _after(self, req: "Any", resp: "Response", hooks: "Any") -> "Response":
+        from .hooks import call
+
+        try:
+            for fn in hooks.after:
+                resp = make_response(await call(fn, req, resp))
+        except Exception as exc:
+            resp = await self.failure(req, exc)
         return resp
 
     async def _guard(self, req: "Any", path: str) -> "Optional[Response]":
@@ -203,7 +315,7 @@ class App:
                     if resp.status < 400 and "upgrade" in req.headers:
                         # A form login's redirect means nothing to a
                         # WebSocket client: refuse the upgrade plainly.
-                        resp = Response.text("403 Forbidden\n", 403)
+                        resp = await self.error(req, 403)
                     return resp
         return None
 
@@ -219,166 +331,38 @@ class App:
             # RFC 9110 §9.1: a method outside the standard ones that no
             # route here matched is 501; so is CONNECT (§9.3.6: a tunnel,
             # which only a route that names CONNECT would open).
-            return Response.text("501 Not Implemented\n", 501)
+            return await self.error(req, 501)
         if req.target == "*":
             # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
             resp = Response(b"", 200)
             resp.set_header("allow", _METHODS_ALLOWED)
             return resp
         if allowed is not None:  # the path exists, with other methods
-            resp = Response.text("405 Method Not Allowed\n", 405)
-            resp.set_header("allow", ", ".join(allowed))
+            resp = await self.error(req, 405)
+            resp.set_header("allow", ", ".join(allowed))  # RFC 9110 §15.5.6
             return resp
-        return Response.text("404 Not Found\n", 404)
+        return await self.error(req, 404)
 
-    def error_response(self, exc: BaseException) -> "Response":
-        """500; with the details in development mode only (never to the peer otherwise)."""
-        dispatcher.log_exception(exc, "request failed")
-        if self.dev:
-            fmt = getattr(exc, "format", None)
-            detail = fmt() if fmt is not None else repr(exc)
-            return Response.text("500 Internal Server Error\n\n" + detail + "\n", 500)
-        return Response.text("500 Internal Server Error\n", 500)
+    # -- serving (serving.py) ----------------------------------------------------
 
-    # -- memory for request bodies ----------------------------------------------
+    # The methods are serving.py's functions (the names inside these bodies
+    # are that module's, imported above).
 
     def keep_reserve(self) -> None:
-        """Hold one block of the body limit's size while the heap still has it.
-
-        A long-running board heap fragments into small holes; a body needs
-        one contiguous block.  The reserve keeps such a block for the next
-        body (body_buffer frees it just before allocating).
-        """
-        if self._reserve is None:
-            now = port.ticks_ms()
-            if port.ticks_diff(now, self._reserve_tried) < 1000:
-                return  # a failed try costs a full collection: at most one a second
-            self._reserve_tried = now
-            try:
-                self._reserve = bytearray(self.limits.max_body)
-            except MemoryError:
-                pass  # no block that big now: try again later
+        """Hold one block of the body limit's size while the heap has it."""
+        keep_reserve(self)
 
     def body_buffer(self, size: int) -> "Any":
-        try:
-            return bytearray(size)
-        except MemoryError:
-            if self._reserve is None:
-                raise
-        self._reserve = None  # give the reserved block back, then take it
-        port.collect()
-        return bytearray(size)
-
-    # -- serving ---------------------------------------------------------------
+        """A buffer of size bytes for a request body (the reserve, if need be)."""
+        return body_buffer(self, size)
 
     async def serve(self, port_number: int, host: str = "0.0.0.0") -> None:
         """Accept connections until the server stops (or shutdown() drains it)."""
-        from .. import net, sock
-
-        # Room above the cap for answering 503 to the connections beyond it.
-        listener = net.bind(port_number, host, None, self.max_connections + 8)
-        listener.refusal = OVERLOADED  # a connection with no heap for its task
-        self._listener = listener
-        accepting = listener.listener()  # type: Any
-        dispatcher.spawn(self._sweep())
-        self.keep_reserve()  # after every import: the heap is as full as it will be
-        port.settle_heap()
-        print("READY", port_number)
-        try:
-            while not self.draining:
-                try:
-                    conn = await listener.accept()
-                except WrongMode:
-                    if self.draining:
-                        break  # shutdown() closed the listener
-                    raise
-                except MemoryError:
-                    # Not even the accept's own coroutine fitted: the next
-                    # client waits in the backlog while the connections that
-                    # hold the heap finish (on MicroPython the pause itself
-                    # allocates nothing).
-                    port.collect()
-                    await port.sleep_ms(10)
-                    continue
-                try:
-                    # Counted by the listener as they are accepted (this one
-                    # included): a burst is judged before any task has run.
-                    if accepting.accepted > self.max_connections:
-                        refuse(conn)  # over the cap: 503, and close
-                        continue
-                    conn.event(serve_connection, self, mode=sock.COSOCKET)
-                except MemoryError:
-                    # This connection did not fit; the accept loop must go on.
-                    # The client still learns why: the listener's refusal (the
-                    # constant 503) goes out the way that needs no heap.
-                    port.collect()
-                    if conn.state() != sock.CLOSED:  # not refused already
-                        conn.refuse()
-                        conn.close()
-        except Shutdown:
-            return
-        finally:
-            listener.close()  # the refused connections that linger close too
-        # Draining: in-flight responses finish, then shutdown() stops the
-        # server; returning now would stop it at once.
-        await dispatcher.wait_stopped()
-
-    async def _sweep(self) -> None:
-        # One timer for every connection's time limits (idle, head, body),
-        # checked a few times per shortest limit: no timer per read.
-        accepting = self._listener.listener()  # type: Any
-        tick = max(50, min(1000, min(self.idle_ms, self.head_ms, self.body_ms) // 4))
-        while not self.draining:
-            await port.sleep_ms(tick)
-            try:
-                sweep(self)
-                accepting.reap()  # refused connections whose time is up
-            except MemoryError:
-                port.collect()  # the sweeper must outlive a shortage: next tick
+        await serve(self, port_number, host)
 
     async def shutdown(self, grace_ms: int = 5000) -> None:
         """Stop accepting, let in-flight responses finish, then stop the server."""
-        self.draining = True
-        if self._listener is not None:
-            self._listener.close()
-        for watch in list(self.live.values()):
-            if watch.kind == IDLE:
-                watch.sock.close()  # between requests: nothing in flight
-        waited = 0
-        while self.connections and waited < grace_ms:
-            await port.sleep_ms(20)
-            waited += 20
-        dispatcher.stop()
+        await shutdown(self, grace_ms)
 
     def run(self, port_number: int = 8080, host: str = "0.0.0.0") -> None:
         dispatcher.run(self.serve, port_number, host)
-
-
-def make_response(result: "Any") -> "Response":
-    """A handler's return value as a Response (see the module doc)."""
-    if isinstance(result, Response):
-        return result
-    status = 200
-    headers = None
-    if isinstance(result, tuple):
-        if len(result) == 3:
-            result, status, extra = result
-            headers = [[k.lower(), v] for k, v in extra.items()]
-        else:
-            result, status = result
-    if result is None:
-        return Response(b"", 204 if status == 200 else status, headers)
-    if isinstance(result, (dict, list)):
-        resp = Response.json(result, status)
-        if headers:
-            resp.headers.extend(headers)
-        return resp
-    if isinstance(result, str):
-        ctype = "text/html; charset=utf-8" if result[:1] == "<" else "text/plain; charset=utf-8"
-        resp = Response(result, status, headers)
-    else:
-        ctype = "application/octet-stream"
-        resp = Response(result, status, headers)
-    if resp.get_header("content-type") is None:
-        resp.set_header("content-type", ctype)
-    return resp

@@ -41,6 +41,6 @@ class PageMount:
         except (QueueFull, MemoryError):
             raise  # 503 from the app or the server: the page is not at fault
         except Exception as exc:
-            return self.app.error_response(exc)
+            return await self.app.failure(req, exc)
         resp.finish()
         return resp

@@ -120,3 +120,33 @@ class Response:
 
     def __repr__(self) -> str:
         return "<Response %d>" % self.status
+
+
+def make_response(result: "Any") -> "Response":
+    """A handler's return value as a Response (see the module doc)."""
+    if isinstance(result, Response):
+        return result
+    status = 200
+    headers = None
+    if isinstance(result, tuple):
+        if len(result) == 3:
+            result, status, extra = result
+            headers = [[k.lower(), v] for k, v in extra.items()]
+        else:
+            result, status = result
+    if result is None:
+        return Response(b"", 204 if status == 200 else status, headers)
+    if isinstance(result, (dict, list)):
+        resp = Response.json(result, status)
+        if headers:
+            resp.headers.extend(headers)
+        return resp
+    if isinstance(result, str):
+        ctype = "text/html; charset=utf-8" if result[:1] == "<" else "text/plain; charset=utf-8"
+        resp = Response(result, status, headers)
+    else:
+        ctype = "application/octet-stream"
+        resp = Response(result, status, headers)
+    if resp.get_header("content-type") is None:
+        resp.set_header("content-type", ctype)
+    return resp

@@ -19,7 +19,7 @@ that the App's sweeper reads, instead of a timer per read:
 - ``BUSY``: handling or answering; no deadline.
 """
 
-from .. import dispatcher, port
+from .. import dispatcher, log, port
 from ..errors import SocketError, Timeout
 from ..proto.http.events import NEED_DATA, Data, EndOfMessage, ProtocolError, ResponseHead
 from ..proto.http.server import ServerConnection
@@ -117,6 +117,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                     watch.start(HEAD, app.head_ms)
             if type(event) is not Request:
                 return  # ConnectionClosed: the client is done
+            started = port.ticks_ms()
             req = event
             req.app = app
             req.conn = conn
@@ -136,12 +137,16 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             pending = _answer(sock, conn, watch, req, resp)
             if pending is not None:
                 await pending
+            if log.access_log():
+                ms = port.ticks_diff(port.ticks_ms(), started)
+                log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
             req = resp = pending = event = None  # type: ignore[assignment]
             app.keep_reserve()
             if conn.our_state != DONE or conn.their_state != DONE or app.draining:
                 return  # must close (Connection: close, HTTP/1.0, an unread body)
             conn.start_next_cycle()
     except ProtocolError as exc:
+        log.refused(exc.status, str(exc), sock.peer)  # the reason: for the log only
         await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
     except MemoryError:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
@@ -151,6 +156,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         # buffered bytes, a part-read body) is let go first.
         conn = event = req = resp = pending = None  # type: ignore[assignment]
         port.collect()
+        log.refused(503, "out of memory for the request", sock.peer)
         if not watch.answering:
             try:
                 if sock.send_now(OVERLOADED) == len(OVERLOADED):
@@ -160,6 +166,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 pass
     except Timeout:
         if watch.kind != IDLE:
+            slow = "request head too slow" if watch.kind == HEAD else "request body too slow"
+            log.refused(408, slow, sock.peer)
             await _send_error(sock, conn, watch, 408, "")
     except SocketError:
         pass  # the peer went away
@@ -247,6 +255,16 @@ def _answer(sock: "Any", conn: "Any", watch: "Watch", req: "Request", resp: "Res
             watch.answering = True
             return pending
     return None
+
+
+def _body_size(resp: "Response") -> int:
+    """The body's bytes, for the access log (a stream's length when known)."""
+    body = resp.body
+    if isinstance(body, str):
+        return len(body.encode())
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return len(body)
+    return resp.length or 0
 
 
 async def _write_all(sock: "Any", first: "Any", more: "Any") -> None:

@@ -47,6 +47,16 @@ def print_exception(exc: BaseException, file: Any = sys.stderr) -> None:
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
 
 
+def innermost_frame(exc: BaseException) -> "Optional[Tuple[str, int]]":
+    """(file name, line) where exc was raised, or None."""
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename, tb.tb_lineno
+
+
 def start_thread(fn: Callable[..., Any], args: tuple, stack_bytes: int = 0) -> None:
     threading.Thread(target=fn, args=args, daemon=True).start()
 

@@ -41,6 +41,26 @@ def print_exception(exc, file=sys.stderr):
     sys.print_exception(exc, file)
 
 
+def innermost_frame(exc):
+    """(file name, line) where exc was raised, or None.  MicroPython keeps
+    no traceback objects: its printed traceback's last "File" line says it."""
+    import io
+
+    buf = io.StringIO()
+    sys.print_exception(exc, buf)
+    found = None
+    for text in buf.getvalue().split("\n"):
+        text = text.strip()
+        if text.startswith('File "'):
+            end = text.find('"', 6)
+            at = text.find("line ", end)
+            if end > 0 and at > 0:
+                digits = text[at + 5 :].split(",")[0].strip()
+                if digits.isdigit():
+                    found = (text[6:end], int(digits))
+    return found
+
+
 # On the unix port a worker thread also runs libc code (the resolver needs
 # tens of KiB of stack), so a board's small stack size would crash it there.
 _UNIX = sys.platform in ("linux", "darwin")
