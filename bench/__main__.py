@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from . import harness
 
-PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_heap", "http_idle", "imports")
+PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_heap", "http_idle", "imports", "ws")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
