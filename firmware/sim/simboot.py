@@ -29,14 +29,10 @@ SOFT_RAW = 65
 
 def _mount(root, size):
     """Make the host folder root the board's filesystem at ``/``, as its flash would be."""
+    import simflashfs
     import vfs
 
-    if size:
-        import simflashfs
-
-        fs = simflashfs.Flash(root, int(size))
-    else:
-        fs = vfs.VfsPosix(root)
+    fs = simflashfs.Flash(root, int(size) if size else None)
     vfs.umount("/")
     vfs.mount(fs, "/")
     os.chdir("/")

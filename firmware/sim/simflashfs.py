@@ -1,4 +1,4 @@
-"""A flash filesystem of a given size over a host folder (``remora sim --flash-size``).
+"""The simulated board's flash filesystem: a host folder, of a given size (``--flash-size``).
 
 A board's flash is small, and an application that fills it must get ``OSError(ENOSPC)``
 and a ``statvfs`` that says how little is left, as littlefs or FAT on a board would give.
@@ -6,7 +6,14 @@ The host folder has no such limit, so this filesystem (a MicroPython VFS object,
 ``simboot``) wraps ``vfs.VfsPosix`` and counts what it holds in 4 KiB blocks, the erase
 block of an ESP32's or RP2040's flash: every file takes its size rounded up to whole
 blocks, every folder one block.  Reads go straight to the host file; writes go through a
-small wrapper that refuses the block that would not fit.
+small wrapper that refuses the block that would not fit.  Without a size nothing is
+counted (statvfs is the host's).
+
+It also works around VfsPosix.rename in MicroPython v1.28 (extmod/vfs_posix.c): with a root
+folder, both paths are built in one shared buffer, so the old path is lost and the rename
+fails with ENOENT.  A path that does not start with "/" is passed through untouched, so
+rename gets paths relative to the process's current folder, which VfsPosix.chdir keeps at
+the root folder plus the board's current folder.
 """
 
 import os
@@ -21,10 +28,11 @@ def _blocks(size):
 
 
 class Flash:
-    def __init__(self, root, size_bytes):
+    def __init__(self, root, size_bytes=None):
         self.posix = vfs.VfsPosix(root)
-        self.total = size_bytes // _BLOCK
-        self.used = self._count(root)
+        self.cwd = "/"
+        self.total = size_bytes // _BLOCK if size_bytes else None
+        self.used = self._count(root) if size_bytes else 0
 
     def _count(self, path):
         used = 0
@@ -44,7 +52,7 @@ class Flash:
 
     def claim(self, blocks):
         """Take blocks more (or give some back when negative); ENOSPC when they do not fit."""
-        if blocks > 0 and self.used + blocks > self.total:
+        if blocks > 0 and self.total is not None and self.used + blocks > self.total:
             raise OSError(_ENOSPC)
         self.used += blocks
 
@@ -67,11 +75,14 @@ class Flash:
         return self.posix.stat(path)
 
     def statvfs(self, path):
+        if self.total is None:
+            return self.posix.statvfs(path)
         free = max(0, self.total - self.used)
         return (_BLOCK, _BLOCK, self.total, free, free, 0, 0, 0, 0, 255)
 
     def chdir(self, path):
-        return self.posix.chdir(path)
+        self.posix.chdir(path)
+        self.cwd = self.posix.getcwd()
 
     def getcwd(self):
         return self.posix.getcwd()
@@ -93,9 +104,15 @@ class Flash:
         self.posix.remove(path)
         self.used -= _blocks(size or 0)
 
+    def _relative(self, path):
+        if not path.startswith("/"):
+            return path
+        depth = len([p for p in self.cwd.split("/") if p])
+        return "../" * depth + path[1:] if depth else path[1:]
+
     def rename(self, old, new):
         replaced = self._size(new)
-        self.posix.rename(old, new)
+        self.posix.rename(self._relative(old), self._relative(new))
         if replaced is not None:
             self.used -= _blocks(replaced)
 
