@@ -89,9 +89,16 @@ class WebSocket(Blocking, Connection):
     _partial = None  # type: Any  # receive()'s Assembler, kept across a timeout
 
     def __init__(self, sock: "Any", role: int, max_message: "Optional[int]" = None) -> None:
-        if max_message is None:
-            max_message = option("ws_max_message", 65535)
-        Connection.__init__(self, role, max_message, port.random_bytes)
+        # The board's limit lives on the class (one profile per process), so
+        # that an instance stores it only when it was given its own: every
+        # attribute costs an idle connection a slot.  A server masks nothing:
+        # only a client keeps a random source.
+        limit = option("ws_max_message", 65535)
+        if WebSocket.max_message != limit:
+            WebSocket.max_message = limit
+        Connection.__init__(self, role, 65535, port.random_bytes if role == CLIENT else None)
+        if max_message is not None and max_message != limit:
+            self.max_message = max_message
         self.sock = sock
         ping = option("ws_ping_ms", 0)
         if ping:
@@ -134,15 +141,8 @@ class WebSocket(Blocking, Connection):
         cannot hold fails the connection with 1009.  Awaitable in a task,
         blocking on a worker thread."""
         if dispatcher.on_dispatcher():
-            return self._receive_in_task(timeout_ms)
+            return self._read_in_task(timeout_ms, True)
         return self._receive_blocking(timeout_ms)
-
-    async def _receive_in_task(self, timeout_ms: "Optional[int]") -> "Any":
-        while True:
-            piece = await self._read_in_task(timeout_ms)
-            message = self._assemble(piece)
-            if message is not self:
-                return message
 
     def _assemble(self, piece: "Any") -> "Any":
         # A whole message, None at the end, or self while one is incomplete.
@@ -182,7 +182,9 @@ class WebSocket(Blocking, Connection):
         self.sock.close()
         self.receive_data(b"")
 
-    async def _read_in_task(self, timeout_ms: "Optional[int]") -> "Any":
+    async def _read_in_task(self, timeout_ms: "Optional[int]", whole: bool = False) -> "Any":
+        # One coroutine for read() and receive() (whole): each nested
+        # coroutine would be one more heap object per waiting WebSocket.
         deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
         while True:
             event = self.next_event()
@@ -210,10 +212,16 @@ class WebSocket(Blocking, Connection):
                 continue
             kind = type(event)
             if kind is Data:
-                return event
+                if not whole:
+                    return event
+                message = self._assemble(event)
+                if message is not self:
+                    return message
+                continue  # more to come (or a failed 1009: the next event ends it)
             if kind is Pong:
                 self._pinged = False
             elif kind is not Ping:  # Close, or DONE
+                self._partial = None
                 await self._finish_in_task(event)
                 return None
 
