@@ -199,21 +199,6 @@ class Client(Link):
         for the answer.  QoS 1/2 messages survive reconnects; none is lost
         while the client runs (a QoS 0 message may be).
         """
-        entry = self._entry(topic, payload, qos, retain, properties)
-        if dispatcher.on_dispatcher():
-            return self._publish(entry, wait, timeout_ms)
-        if self._stopping:
-            raise Closed("the client is stopped")
-        waiter = entry[4] = Waiter() if wait else None
-        if not self.outbox.put(entry, False):
-            raise QueueFull(self.outbox.queued)
-        dispatcher.call_soon_threadsafe(self._kick)
-        if waiter is not None:
-            return blocking(waiter.wait, timeout_ms)
-        return None
-
-    def _entry(self, topic: str, payload: "Any", qos: int, retain: bool, props: "Any") -> list:
-        # Checked now, so that the caller hears of its mistake, not the log.
         if type(topic) is not str or not valid_name(topic):
             raise ValueError("invalid topic name %r" % (topic,))
         if qos != 0 and qos != 1 and qos != 2:
@@ -222,30 +207,49 @@ class Client(Link):
             payload = payload.encode()
         elif type(payload) is not bytes:
             payload = bytes(payload)  # a copy the caller cannot change while it waits
-        return [topic, payload, qos << 1 | (1 if retain else 0), props, None]
+        flags = qos << 1 | (1 if retain else 0)
+        if dispatcher.on_dispatcher():
+            return self._publish(topic, payload, flags, properties, wait, timeout_ms)
+        if self._stopping:
+            raise Closed("the client is stopped")
+        waiter = Waiter() if wait else None
+        if not self.outbox.put([topic, payload, flags, properties, waiter], False):
+            raise QueueFull(self.outbox.queued)
+        dispatcher.call_soon_threadsafe(self._kick)
+        if waiter is not None:
+            return blocking(waiter.wait, timeout_ms)
+        return None
 
-    async def _publish(self, entry: list, wait: bool, timeout_ms: "Optional[int]") -> "Any":
-        waiter = entry[4] = Waiter() if wait else None
-        flags = entry[2]
+    async def _publish(
+        self, topic: str, payload: bytes, flags: int, props: "Any", wait: bool,
+        timeout_ms: "Optional[int]",
+    ) -> "Any":
+        waiter = Waiter() if wait else None
         while True:
             if self._stopping:
                 raise Closed("the client is stopped")
             if self._ready and not self._draining and not len(self.outbox):
                 conn = self.core
-                if not flags & 6 or conn.inflight_room() > 0:
-                    # Straight out: nothing waits before it, the window has room.
-                    pid, data = conn.publish(entry[0], entry[1], flags >> 1, flags & 1, entry[3])
-                    self._track(waiter, pid)
-                    try:
-                        await self._send(self._sock, data)
-                    except OSError:
-                        if pid is None:
-                            raise  # QoS 0: lost with the connection
-                        # QoS 1/2: the session keeps it for the resend.
-                    if waiter is not None and pid is None:
-                        return 0
-                    break
-            if self.outbox.put(entry, True):
+                if flags & 6 and conn.inflight_room() <= 0:
+                    # Connected, nothing queued, the window full: this task
+                    # waits for an acknowledgement, as a cosocket writer
+                    # waits for room.
+                    await self._wait_moved()
+                    continue
+                # Straight out: nothing waits before it, the window has room.
+                pid, data = conn.publish(topic, payload, flags >> 1, flags & 1 == 1, props)
+                self._track(waiter, pid)
+                try:
+                    await self._send(self._sock, data)
+                except OSError:
+                    if pid is None:
+                        raise  # QoS 0: lost with the connection
+                    # QoS 1/2: the session keeps it for the resend.
+                if waiter is not None and pid is None:
+                    return 0
+                break
+            # Not connected (or a worker's messages wait): the queue, in order.
+            if self.outbox.put([topic, payload, flags, props, waiter], True):
                 self._kick()
                 break
             await self._wait_moved()  # the queue is full: wait for room

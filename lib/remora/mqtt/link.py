@@ -402,7 +402,7 @@ class Link:
                 self._moved()  # room in the queue: a suspended publisher may go on
                 waiter = entry[4]
                 try:
-                    pid, data = conn.publish(entry[0], entry[1], flags >> 1, flags & 1, entry[3])
+                    pid, data = conn.publish(entry[0], entry[1], flags >> 1, flags & 1 == 1, entry[3])
                 except LocalProtocolError as exc:
                     # The broker's limits (Maximum QoS, Retain Available,
                     # Maximum Packet Size) refuse it: it cannot ever go.
