@@ -7,7 +7,8 @@ from remora import lazy as _lazy
 
 _WHERE = (
     "app:App|request:Request|response:Response|server:req2sock|static:StaticFiles|"
-    "session:SessionStore|auth:BasicAuth Users|auth_digest:DigestAuth|auth_form:FormAuth"
+    "session:SessionStore|auth:BasicAuth Users|auth_digest:DigestAuth|auth_form:FormAuth|"
+    "auth_bearer:BearerAuth|cors:CORS|sse:sse EventStream|testing:TestClient"
 )
 
 

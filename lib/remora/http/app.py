@@ -76,19 +76,35 @@ class App:
     # -- building the application -------------------------------------------
 
     def route(
-        self, path: str, methods: "Tuple[str, ...]" = ("GET",), worker: bool = False
+        self,
+        path: str,
+        methods: "Tuple[str, ...]" = ("GET",),
+        worker: bool = False,
+        cors: "Any" = None,
     ) -> "Callable[..., Any]":
         """Decorator: handle requests for path (with ``<name>`` parameters).
 
         worker=True runs the handler on the worker pool (503 when its queue
-        is full), where blocking calls are allowed.
+        is full), where blocking calls are allowed.  cors: a cors.CORS for
+        this route's cross-origin requests (see App.cors).
         """
+        if cors is not None:
+            cut = path.find("<")
+            self.cors(cors, path if cut < 0 else path[:cut], exact=cut < 0)
 
         def register(handler: "Callable[..., Any]") -> "Callable[..., Any]":
             self.router.add(path, handler, tuple(methods), worker)
             return handler
 
         return register
+
+    def cors(self, rules: "Any" = None, prefix: str = "/", exact: bool = False) -> None:
+        """Allow cross-origin requests to the paths under prefix, as rules
+        (a cors.CORS; the default allows any origin) say: preflights are
+        answered, allowed responses get their CORS fields (cors.py)."""
+        from .cors import CORS, install
+
+        install(self, rules if rules is not None else CORS(), prefix, exact)
 
     def websocket(
         self,
@@ -338,6 +354,8 @@ class App:
             resp.set_header("allow", _METHODS_ALLOWED)
             return resp
         if allowed is not None:  # the path exists, with other methods
+            if "GET" in allowed and "HEAD" not in allowed:
+                allowed.append("HEAD")  # a GET route answers HEAD too
             resp = await self.error(req, 405)
             resp.set_header("allow", ", ".join(allowed))  # RFC 9110 §15.5.6
             return resp

@@ -22,6 +22,7 @@ import binascii
 
 from .. import port
 from .response import Response
+from .signing import equal  # noqa: F401  (auth_digest, auth_bearer take it from here)
 
 try:
     from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -29,20 +30,6 @@ try:
     from .request import Request
 except ImportError:
     pass
-
-
-def equal(a: bytes, b: bytes) -> bool:
-    """Constant-time comparison: a is what the client sent, b the secret.
-
-    The time depends on len(a) only (known to the client anyway): a length
-    mismatch compares a with itself and still fails, with no early return.
-    """
-    diff = len(a) ^ len(b)
-    if diff:
-        b = a
-    for x, y in zip(a, b):
-        diff |= x ^ y
-    return diff == 0
 
 
 class Users:

@@ -128,6 +128,12 @@ class Request:
             self._cookies = jar
         return self._cookies
 
+    def signed_cookie(self, name: str, secret: "Any") -> "Optional[str]":
+        """A cookie set with Response.set_signed_cookie, None when absent or forged."""
+        from .signing import unsign
+
+        return unsign(self.cookies.get(name), secret, name)
+
     def json(self) -> "Any":
         import json
 

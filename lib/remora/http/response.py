@@ -72,6 +72,12 @@ class Response:
             parts.append("Secure")
         self.add_header("set-cookie", "; ".join(parts))
 
+    def set_signed_cookie(self, name: str, value: str, secret: "Any", **options: "Any") -> None:
+        """set_cookie with the value signed (signing.py): readable, not forgeable."""
+        from .signing import sign
+
+        self.set_cookie(name, sign(value, secret, name), **options)
+
     def write(self, *items: "Any") -> None:
         """Append text or bytes to the body (what a page's output does)."""
         parts = self._parts
