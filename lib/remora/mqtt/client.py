@@ -41,9 +41,11 @@ def _limit(key: str, default: int) -> int:
 
 def parse_server(server: str, port: "Optional[int]") -> "Tuple[str, int]":
     """(host, port) from ``"host"`` or ``"mqtt://host[:port]"``.  ``mqtts://``
-    (MQTT over TLS, port 8883) is refused until remora has TLS sockets."""
+    (MQTT over TLS, port 8883) raises NotImplementedError until remora has TLS
+    sockets."""
     if server.startswith("mqtts://"):
-        raise ValueError("mqtts:// needs TLS, which remora's sockets do not have yet")
+        # The place for MQTT over TLS (port 8883): a TLS cosocket, when remora has one.
+        raise NotImplementedError("mqtts:// needs TLS, which remora's sockets do not have yet")
     if server.startswith("mqtt://"):
         server = server[7:].rstrip("/")
         colon = server.rfind(":")
