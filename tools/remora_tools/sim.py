@@ -54,6 +54,7 @@ HARD = 66  # simboard.reset(): machine.reset()
 _HOST_BUFFER = 256 * 1024
 _BOARD_BUFFER = 64 * 1024
 SOFT_REBOOT = b"MPY: soft reboot\r\n"  # what MicroPython's ports print (mpremote waits for it)
+RAW_REPL = b"raw REPL; CTRL-B to exit"
 
 
 def parse_size(text: str) -> int:
@@ -95,7 +96,6 @@ class Simulator:
         self.to_board = bytearray()  # terminal input not yet taken by the board
         self.proc = None  # type: Optional[subprocess.Popen]
         self.raw_repl = False  # what the mirror last saw: the raw REPL is not shown
-        self.tail = b""
         self.stopping = False
         self.crashes: List[float] = []
 
@@ -116,8 +116,7 @@ class Simulator:
         return env
 
     def start(self, raw: bool = False) -> None:
-        self.raw_repl = raw
-        self.tail = b""
+        self.raw_repl = False  # boot.py's output is shown; the raw REPL's prompt hides it
         self.proc = subprocess.Popen(
             [self.exe, "-X", "heapsize=%d" % self.heap, "-m", "simboot"],
             stdin=subprocess.PIPE,
@@ -171,24 +170,28 @@ class Simulator:
             self._show(data)
 
     def _show(self, data: bytes) -> None:
-        """Mirror the console here, as text, but not the raw REPL (mpremote's traffic)."""
-        seen = self.tail + data
-        self.tail = seen[-40:]
-        raw_at = seen.rfind(b"raw REPL; CTRL-B to exit")
-        friendly_at = max(seen.rfind(b"MicroPython v"), seen.rfind(SOFT_REBOOT))
-        if raw_at > friendly_at:
-            if not self.raw_repl:
-                self._log("raw REPL (mpremote, remora deploy): not shown here")
+        """Mirror the console here, as text, but not the raw REPL (mpremote's traffic).
+
+        The markers are whole in one read: MicroPython writes each in one call.
+        """
+        while data:
+            if self.raw_repl:
+                at = [i for i in (data.find(b"MicroPython v"), data.find(SOFT_REBOOT)) if i >= 0]
+                if not at:
+                    return
+                self.raw_repl = False
+                data = data[min(at):]
+                continue
+            at = data.find(RAW_REPL)
+            shown = data if at < 0 else data[:at]
+            text = bytes(c for c in shown.replace(b"\r", b"") if c >= 32 or c in (9, 10))
+            sys.stdout.write(text.decode("utf-8", "replace"))
+            sys.stdout.flush()
+            if at < 0:
+                return
             self.raw_repl = True
-            return
-        if friendly_at >= 0 and self.raw_repl:
-            self.raw_repl = False
-            data = seen[friendly_at:]
-        if self.raw_repl:
-            return
-        text = bytes(c for c in data.replace(b"\r", b"") if c >= 32 or c in (9, 10))
-        sys.stdout.write(text.decode("utf-8", "replace"))
-        sys.stdout.flush()
+            self._log("raw REPL (mpremote, remora deploy): not shown here")
+            data = data[at + len(RAW_REPL):]
 
     def _flush(self, fd: int, buf: bytearray) -> None:
         while buf:
