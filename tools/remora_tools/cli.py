@@ -7,6 +7,7 @@
     remora sim [--board NAME] [--flash DIR] [--flash-size BYTES] [--link PATH] [--quiet]
     remora deploy [--port DEVICE] [--board NAME] [--http-port N] [...] APPDIR
     remora flash --board NAME --port DEVICE [--erase] [--baud N] [--dry-run] FIRMWARE
+    remora cert [--out DIR] [--name NAME] [--host NAME ...] [--days N]
 
 ``--runtime``/``--board`` (and ``--port`` for serve) are ours wherever they appear after the
 program; every other argument goes to the program, in order.  Everything after ``--`` goes to
@@ -142,7 +143,14 @@ def cmd_flash(argv: Sequence[str]) -> int:
     return flash.main(list(argv))
 
 
+def cmd_cert(argv: Sequence[str]) -> int:
+    from . import cert
+
+    return cert.main(list(argv))
+
+
 COMMANDS = {
+    "cert": cmd_cert,
     "run": cmd_run,
     "serve": cmd_serve,
     "boards": cmd_boards,
