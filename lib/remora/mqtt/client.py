@@ -13,6 +13,9 @@ and messages waiting for the iterator), ``mqtt_queue`` (bytes of messages
 waiting to go out).
 """
 
+# The socket layer first, from here: its import chain is the deepest, and nested under
+# .link it ran MicroPython's C stack out on the 32-bit board (leaf modules first).
+from .. import net  # noqa: F401
 from .. import dispatcher, profile
 from ..port import random_bytes, ticks_diff, ticks_ms
 from ..errors import Closed, QueueFull, Timeout
