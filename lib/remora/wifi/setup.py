@@ -63,7 +63,7 @@ def build(cfg: "Dict[str, Any]", networks: "List[str]", saved: "Any") -> App:
 
     @app.route("/save", methods=("POST",))
     async def save(req: "Any") -> Response:
-        form = req.form()
+        form = req.form
         ssid = form.get("ssid", "").strip()
         password = form.get("password", "")
         problem = check(ssid, password)
