@@ -130,3 +130,26 @@ def test_a_full_flash_gets_a_clear_error_and_the_app_keeps_running(tmp_path, app
         assert status == 200 and b"EDITED-PAGE" not in body
     finally:
         prog.stop()
+
+
+def test_remora_itself_is_deployed_as_mpy_when_asked(tmp_path, app, board_firmware):
+    """Where the firmware has no remora frozen in, the deploy copies remora's .mpy to
+    /lib/remora; --include-remora does it here, and the board imports them from there."""
+    http = free_port()
+    prog, port, flash = start(tmp_path)
+    try:
+        proc = deploy(port, str(app), "--board", "esp32", "--http-port", str(http),
+                      "--include-remora")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "(remora's .mpy included)" in proc.stdout
+        sums = board_is_consistent(flash)
+        lib = [p for p in sums if p.startswith("/lib/remora/")]
+        assert "/lib/remora/__init__.mpy" in lib and "/lib/remora/http/app.mpy" in lib
+        # The copies load on the board (its .mpy version) when /lib comes first.
+        code = ("import sys\nsys.path[:] = ['/lib', '.frozen']\nimport remora.http.app\n"
+                "print(remora.__file__, remora.http.app.__file__)")
+        out = mpremote(port, "exec", code)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["/lib/remora/__init__.mpy", "/lib/remora/http/app.mpy"]
+    finally:
+        prog.stop()

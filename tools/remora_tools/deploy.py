@@ -135,7 +135,7 @@ class Deploy:
             raise DeployError("which board profile? say --board NAME (remora boards lists them)")
         sim = info["platform"] == "linux"
         http_port = args.http_port or config.get("http_port") or (8080 if sim else 80)
-        with_remora = info["remora"] != "frozen"
+        with_remora = info["remora"] != "frozen" or args.include_remora
         files = appfiles.files(args.appdir, board, info["arch"], with_remora)
         old = info.get("sums") or {}
         changed = [p for p, (_, sha) in files.items() if old.get(p) != sha]
@@ -284,6 +284,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to wait for the application's READY line")
     parser.add_argument("--no-check", action="store_true", help="do not restart and fetch /")
+    parser.add_argument("--include-remora", action="store_true",
+                        help="copy remora's .mpy to /lib/remora even where it is frozen in "
+                             "(a frozen remora comes first on sys.path)")
     args = parser.parse_args(argv)
     if not args.port:
         parser.error("--port DEVICE is needed (or REMORA_PORT)")
