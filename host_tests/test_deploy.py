@@ -146,7 +146,9 @@ def test_remora_itself_is_deployed_as_mpy_when_asked(tmp_path, app, board_firmwa
         lib = [p for p in sums if p.startswith("/lib/remora/")]
         assert "/lib/remora/__init__.mpy" in lib and "/lib/remora/http/app.mpy" in lib
         # The copies load on the board (its .mpy version) when /lib comes first.
-        code = ("import sys\nsys.path[:] = ['/lib', '.frozen']\nimport remora.http.app\n"
+        # (Leaf modules first: a deep import chain runs out of the board's C stack.)
+        code = ("import sys\nsys.path[:] = ['/lib', '.frozen']\nimport asyncio\n"
+                "import remora.port\nimport remora.dispatcher\nimport remora.http.app\n"
                 "print(remora.__file__, remora.http.app.__file__)")
         out = mpremote(port, "exec", code)
         assert out.returncode == 0, out.stderr
