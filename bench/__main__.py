@@ -18,7 +18,7 @@ PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_heap", "http_idle
 
 def main(argv: Optional[List[str]] = None) -> int:
     parts = [importlib.import_module("bench." + name) for name in PARTS]
-    ap = harness.parser(parts)
+    ap = harness.parser(parts, "python -m bench")
     ap.add_argument("--only", action="append", choices=PARTS,
                     help="run only this part (repeatable)")
     run = harness.Run(ap.parse_args(argv))

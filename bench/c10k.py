@@ -79,7 +79,8 @@ def open_many(port: int, n: int, window: int = 100, timeout: float = 10.0
                     why = "connection %d: %s" % (len(held) + 1, exc)
                     break
                 if data != b"x":
-                    why = "connection %d: %s" % (len(held) + 1, "closed" if not data else data)
+                    why = "connection %d: %s" % (len(held) + 1,
+                                                 "closed" if not data else repr(data))
                     break
                 sel.unregister(s)
                 del pending[s]

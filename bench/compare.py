@@ -97,7 +97,7 @@ def once(run: Run, srv: Server, workload: str) -> float:
         nconn = 1 if "1 conn" in workload else 8
         return echo.round_trips(srv.port, nconn, run.opts.echo_seconds, srv.pid)[0]
     close = "close" in workload
-    return float(http_rate.wrk(srv.port, run.opts.http_seconds, close, run.pinned)["rps"])
+    return float(str(http_rate.wrk(srv.port, run.opts.http_seconds, close, run.pinned)["rps"]))
 
 
 def measure(run: Run) -> None:

@@ -89,7 +89,8 @@ def measure(run: Run) -> None:
     for runtime, board in TARGETS:
         where = servers.label(runtime, board)
         specs = {
-            "remora": ("remora cosocket echo (ex09)", servers.remora_spec(run, EX09, runtime, board)),
+            "remora": ("remora cosocket echo (ex09)",
+                       servers.remora_spec(run, EX09, runtime, board)),
             "peer": ("asyncio start_server echo (asyncio_echo)",
                      servers.echo_peer_spec(run, runtime, board)),
         }

@@ -284,9 +284,9 @@ class Server:
         self.stop()
 
 
-def parser(parts: Sequence[Any]) -> argparse.ArgumentParser:
+def parser(parts: Sequence[Any], prog: str) -> argparse.ArgumentParser:
     """The command line of a run: common options plus each part's own."""
-    ap = argparse.ArgumentParser(description="remora benchmarks (see bench/README.md)")
+    ap = argparse.ArgumentParser(prog=prog, description="remora benchmarks (bench/README.md)")
     ap.add_argument("--out", help="write the table to this file too (make bench: "
                     "bench/results.md)")
     for part in parts:
@@ -321,7 +321,8 @@ def finish(run: Run) -> None:
 def main(module_name: str, argv: Optional[List[str]] = None) -> int:
     """Run one part alone (``python -m bench.NAME``): its table on stdout (and --out)."""
     part = sys.modules[module_name]
-    run = Run(parser([part]).parse_args(argv))
+    name = "bench." + getattr(part, "NAME", "?")
+    run = Run(parser([part], "python -m " + name).parse_args(argv))
     measure(run, part)
     finish(run)
     return 0

@@ -75,13 +75,16 @@ def after_import(run: Run) -> None:
     except Exception as exc:
         run.error("heap after import, baseline (bare_heap)", where, "", exc)
         base = 0
-    for what, spec in (
+    for what, spec, how in (
         ("remora HTTP server + pages + 3 routes (http_hello --import-only --pages)",
          servers.remora_spec(run, HTTP_HELLO, "micropython", BOARD,
                              args=["--import-only", "--pages", "/rom/pages"],
-                             flash={"pages": pages_mpy()})),
+                             flash={"pages": pages_mpy()}),
+         "in main(), under remora.launch with the dispatcher running (the imports part "
+         "splits it)"),
         ("microdot + microdot.websocket + 3 routes (microdot_hello --import-only)",
-         servers.microdot_spec(run, "micropython", heap, ["--import-only"])),
+         servers.microdot_spec(run, "micropython", heap, ["--import-only"]),
+         "at the module's end, before asyncio.run"),
     ):
         bench = "heap after import, %s" % what
         try:
@@ -90,8 +93,8 @@ def after_import(run: Run) -> None:
             run.error(bench, where, "", exc)
             continue
         run.row(bench, where, str(alloc), "bytes", command,
-                "gc.mem_alloc() after gc.collect(); %s B over the baseline; free %d B"
-                % ("%+d" % (alloc - base) if base else "?", free))
+                "gc.mem_alloc() after gc.collect() %s; %s B over the baseline; free %d B"
+                % (how, "%+d" % (alloc - base) if base else "?", free))
 
 
 def idle_heap(srv: Server, k: int, keepalive: bool) -> Dict[str, int]:

@@ -41,7 +41,8 @@ def curl_check(port: int) -> str:
     head, _, body = out.stdout.partition(b"\r\n\r\n")
     first = head.split(b"\r\n", 1)[0].decode(errors="replace")
     if out.returncode != 0 or " 200 " not in first + " " or body != b"Hello, world!":
-        raise RuntimeError("curl /hello: exit %d, %r, body %r" % (out.returncode, first, body[:80]))
+        raise RuntimeError("curl /hello: exit %d, %r, body %r"
+                           % (out.returncode, first, body[:80]))
     return first.strip()
 
 

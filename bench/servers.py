@@ -62,8 +62,8 @@ def use_bench_firmware(run: Run) -> str:
     run.firmware = binary
     run.note("MicroPython rows: the 32-bit simulated board's firmware with remora and microdot "
              "%s (%s) frozen in, `%s` (remora_tools.firmware.unix_variant; the same recipe as "
-             "`make setup`'s firmware plus microdot)" % (version, ", ".join(MICRODOT_FILES),
-                                                         os.path.relpath(binary, paths.repo_root())))
+             "`make setup`'s firmware plus microdot)"
+             % (version, ", ".join(MICRODOT_FILES), os.path.relpath(binary, paths.repo_root())))
     return binary
 
 
@@ -94,7 +94,8 @@ def bench_board(board: str, **changes: object) -> str:
     bench/build/boards/BOARD-KEYVALUE.py; returns its name."""
     prof = dict(boards.load(board))
     prof.update(changes)
-    name = "-".join([board] + ["%s%s" % (k.replace("_", ""), v) for k, v in sorted(changes.items())])
+    name = "-".join([board] + ["%s%s" % (k.replace("_", ""), v)
+                               for k, v in sorted(changes.items())])
     prof["name"] = name
     text = ("# Bench-only profile (bench/servers.py bench_board): boards/%s.py with %s.\n"
             "PROFILE = %r\n" % (board, changes, prof))

@@ -39,7 +39,8 @@ def build(root, pages):
     @app.route("/heap")
     async def heap(req):
         alloc, free = remora.heap()
-        return Response("%s %s %d" % (alloc, free, app.connections), 200, [["content-type", "text/plain"]])
+        return Response("%s %s %d" % (alloc, free, app.connections), 200,
+                        [["content-type", "text/plain"]])
 
     return app
 
