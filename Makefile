@@ -20,7 +20,7 @@ export MICROPY_SRC
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup sysdeps firmware-sim firmware test run bench mpy clean
+.PHONY: setup sysdeps firmware-sim firmware test run sim bench mpy clean
 
 # Idempotent: system packages are checked every time (cheap), the venv is rebuilt only when
 # requirements-dev.txt or pyproject.toml change, the simulated board's firmware only when
@@ -69,6 +69,11 @@ test: setup
 
 run: setup
 	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD)
+
+# A simulated board (remora sim): the board's firmware and heap, its flash build/sim/BOARD,
+# its console on the pseudo-terminal it prints, for mpremote and `remora deploy --port`.
+sim: setup
+	$(VENV)/bin/remora sim --board $(BOARD)
 
 # Every part of bench/ into bench/results.md (bench/README.md; one part alone:
 # `.venv/bin/python -m bench.NAME`).  Its MicroPython rows run on a firmware of its own
