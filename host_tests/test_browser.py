@@ -41,3 +41,39 @@ def test_demo_websockets_in_chromium(board_firmware):
     finally:
         srv.stop()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_demo_ws_echo_and_stats(runtime):
+    # The demo on the ESP32 profile, both runtimes, with the websockets library:
+    # /ws/echo keeps each message's type, a message over 64 KiB included, and
+    # /stats counts the open WebSockets.
+    import asyncio
+    import urllib.request
+
+    import websockets
+
+    srv = Server(runtime, "--ntp", "127.0.0.1:1", app=DEMO, board="esp32")
+
+    def stats():
+        with urllib.request.urlopen("http://127.0.0.1:%d/stats" % srv.port, timeout=20) as f:
+            return json.loads(f.read())
+
+    async def go():
+        url = "ws://127.0.0.1:%d" % srv.port
+        async with websockets.connect(url + "/ws/echo", max_size=None) as echo, \
+                websockets.connect(url + "/ws/live") as live:
+            assert json.loads(await live.recv())["websockets"] == 2
+            await echo.send("text ☃")
+            assert await echo.recv() == "text ☃"
+            await echo.send(b"\x00\xff")
+            assert await echo.recv() == b"\x00\xff"
+            big = os.urandom(70000)
+            await echo.send(big)
+            assert await echo.recv() == big
+            assert (await asyncio.get_running_loop().run_in_executor(None, stats))["websockets"] == 2
+
+    try:
+        asyncio.run(asyncio.wait_for(go(), 60))
+        assert srv.returncode is None, srv.output()
+    finally:
+        srv.stop()
