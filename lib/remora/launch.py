@@ -21,6 +21,20 @@ def _parse(argv):
     return board, argv[i], argv[i + 1 :]
 
 
+def configure_log(spec, access_allowed):
+    """REMORA_LOG: comma-separated words, "access" (one line per HTTP
+    request; remora serve sets it) and a level (debug, info, warning,
+    error).  A board profile with ``log_access: False`` keeps access lines off."""
+    from . import log
+
+    for word in (spec or "").split(","):
+        word = word.strip().lower()
+        if word == "access":
+            log.access_log(access_allowed)
+        elif word in ("debug", "info", "warning", "error"):
+            log.set_level(getattr(log, word.upper()))
+
+
 def main(argv):
     board, module_name, args = _parse(argv)
     from . import profile
@@ -34,6 +48,7 @@ def main(argv):
             print("remora: no profile for board", board)
     from . import port
 
+    configure_log(port.getenv("REMORA_LOG"), profile.get("log_access") is not False)
     # Start-up's garbage must not scatter the modules' objects over the heap
     # (see port.pace_heap); a server ends this once set up (port.settle_heap).
     port.pace_heap(profile.get("heap_bytes") // 8)

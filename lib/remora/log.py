@@ -86,8 +86,8 @@ def access(peer: "Any", method: str, target: str, status: int, size: int, ms: in
     if not _state[1]:
         return
     try:
-        host = peer[0] if peer else "-"
-        print(host, '- - "%s %s HTTP/1.1"' % (method, target), status, size, "%dms" % ms)
+        print(port.address_text(peer), '- - "%s %s HTTP/1.1"' % (method, target), status, size,
+              "%dms" % ms)
     except _QUIET:
         pass
 
@@ -118,4 +118,4 @@ def refused(status: int, reason: str, peer: "Any" = None) -> None:
         _state[4] += 1
         return
     _state[3] += 1
-    _emit(WARNING, ("refused", status, reason, "from", peer[0] if peer else "-"))
+    _emit(WARNING, ("refused", status, reason, "from", port.address_text(peer)))

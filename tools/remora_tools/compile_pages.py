@@ -70,18 +70,41 @@ def _mpy_error(exc: _mpy.CompileError, name: str, lines: Tuple[int, ...]) -> err
     return errors.PageError(name, line, SyntaxError(str(exc).splitlines()[-1]))
 
 
-def compile_app(appdir: str, outdir: Optional[str] = None, mpy: bool = False) -> str:
+def broken_page(name: str, exc: errors.PageError) -> str:
+    """The module of a page that does not compile: importing it raises the
+    page's error, so the server answers that page with it (the details in
+    development mode) while every other page serves."""
+    message = str(exc.error.args[0]) if exc.error.args else type(exc.error).__name__
+    return (
+        "# %s does not compile: its requests get its error.\n"
+        "from remora.pages.trace import PageSyntaxError\n"
+        "raise PageSyntaxError(%r, %d, %r, %r)\n"
+        % (name, name, exc.line, message, exc.source_line)
+    )
+
+
+def compile_app(
+    appdir: str, outdir: Optional[str] = None, mpy: bool = False, keep_going: bool = False
+) -> str:
     """Compile every page of appdir into outdir (default ``build/pages/<appname>``).
 
     Writes ``.py`` modules, and ``.mpy`` ones under ``outdir/mpy`` when ``mpy``
-    is true.  Returns outdir.  Raises PageError for the first page that fails.
+    is true.  Returns outdir.  Raises PageError for the first page that fails;
+    with keep_going, reports it on stderr and compiles it to a module that
+    raises its error (broken_page), so that a server still starts.
     """
     outdir = os.path.abspath(outdir or default_outdir(appdir))
     os.makedirs(outdir, exist_ok=True)
     mpy_dir = os.path.join(outdir, "mpy")
     wanted = set()
     for name in pages(appdir):
-        modname, src, lines = translate_file(appdir, name)
+        try:
+            modname, src, lines = translate_file(appdir, name)
+        except errors.PageError as exc:
+            if not keep_going:
+                raise
+            print("remora: %s" % exc.format(), file=sys.stderr)
+            modname, src, lines = runtime.module_name(name), broken_page(name, exc), ()
         py = os.path.join(outdir, modname + ".py")
         wanted.add(modname)
         old = None

@@ -31,12 +31,21 @@ def compiled_pages(appdir: str) -> str:
     src = os.path.abspath(pages_dir(appdir))
     tag = hashlib.sha1(src.encode()).hexdigest()[:12]
     out = os.path.join(paths.build_dir(), "pages", tag)
-    return compile_app(src, out, True)
+    return compile_app(src, out, True, keep_going=True)
 
 
 def command(
-    runtime: str, appdir: str, board: str, port: int, args: Sequence[str] = ()
+    runtime: str,
+    appdir: str,
+    board: str,
+    port: int,
+    args: Sequence[str] = (),
+    dev: bool = False,
+    access_log: bool = True,
 ) -> Tuple[List[str], Dict[str, str]]:
+    """(argv, env) of the server: an access line per request unless
+    access_log is False (or the board's profile says log_access False);
+    development mode (App's error details in the browser) with dev."""
     appdir = os.path.abspath(appdir)
     if not os.path.isdir(appdir):
         raise SystemExit("remora serve: no such folder: %s" % appdir)
@@ -49,4 +58,9 @@ def command(
         # The pages go into the board's flash beside the code (/rom/pages/mpy).
         flash = {"pages": os.path.join(compiled_pages(appdir), "mpy")}
         extra += ["--pages", "/rom/pages"]
-    return runtimes.command(runtime, program, board, extra + list(args), flash)
+    argv, env = runtimes.command(runtime, program, board, extra + list(args), flash)
+    if access_log:
+        env["REMORA_LOG"] = "access"
+    if dev:
+        env["REMORA_DEV"] = "1"
+    return argv, env

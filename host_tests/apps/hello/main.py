@@ -30,7 +30,7 @@ def build(root):
         # heap's fragmentation at the last try (App.keep_reserve), so it
         # would come and go between two measurements.  It is taken again
         # after a later request.
-        app._reserve = None
+        app.reserve = None
         alloc, free = remora.heap()
         return Response("%s %s %d" % (alloc, free, app.connections), 200, [["content-type", "text/plain"]])
 

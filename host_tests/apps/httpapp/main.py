@@ -119,7 +119,7 @@ def build(root, pages, dev):
             await remora.sleep_ms(200)
             held = None
             if remora.RUNTIME == "micropython":
-                app._reserve = None
+                app.reserve = None
                 held = fragment_heap()
             else:
                 app.body_buffer = no_buffer

@@ -51,9 +51,11 @@ _METHODS_ALLOWED = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"
 
 
 class App:
-    def __init__(self, root: str = ".", dev: bool = False) -> None:
+    def __init__(self, root: str = ".", dev: "Optional[bool]" = None) -> None:
         self.root = root.rstrip("/") or "."
-        self.dev = dev
+        # Development mode: error details in the browser, pages recompiled
+        # when they change.  Unset, it follows REMORA_DEV=1 (remora serve --dev).
+        self.dev = port.getenv("REMORA_DEV") == "1" if dev is None else dev
         self.state = {}  # type: Dict[str, Any]  # the application state pages see as `app`
         self.router = Router()
         self.mounts = []  # type: List[Tuple[str, Any, bool]]  # prefix, server, async
@@ -374,13 +376,14 @@ class App:
         """A buffer of size bytes for a request body (the reserve, if need be)."""
         return body_buffer(self, size)
 
-    async def serve(self, port_number: int, host: str = "0.0.0.0") -> None:
-        """Accept connections until the server stops (or shutdown() drains it)."""
-        await serve(self, port_number, host)
+    async def serve(self, port_number: int, host: str = "0.0.0.0", tls: "Any" = None) -> None:
+        """Accept connections until the server stops (or shutdown() drains it);
+        tls (remora.tls.server(cert, key)) serves HTTPS."""
+        await serve(self, port_number, host, tls)
 
     async def shutdown(self, grace_ms: int = 5000) -> None:
         """Stop accepting, let in-flight responses finish, then stop the server."""
         await shutdown(self, grace_ms)
 
-    def run(self, port_number: int = 8080, host: str = "0.0.0.0") -> None:
-        dispatcher.run(self.serve, port_number, host)
+    def run(self, port_number: int = 8080, host: str = "0.0.0.0", tls: "Any" = None) -> None:
+        dispatcher.run(self.serve, port_number, host, tls)

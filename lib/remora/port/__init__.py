@@ -17,4 +17,5 @@ if sys.implementation.name == "micropython":
 else:
     from .cpython import *  # noqa: F401,F403
 from .rawsock import EINPROGRESS, NO_DESCRIPTORS, OTHER, REFUSED, RESET, TIMED_OUT  # noqa: F401
-from .rawsock import datagram, errno_of, error_kind, listen, start_connect, would_block  # noqa: F401
+from .rawsock import address_text, datagram, errno_of, error_kind, listen, start_connect  # noqa: F401
+from .rawsock import would_block  # noqa: F401

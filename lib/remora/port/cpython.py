@@ -47,6 +47,11 @@ def print_exception(exc: BaseException, file: Any = sys.stderr) -> None:
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
 
 
+def getenv(name: str) -> Optional[str]:
+    """An environment variable, or None."""
+    return os.environ.get(name)
+
+
 def innermost_frame(exc: BaseException) -> "Optional[Tuple[str, int]]":
     """(file name, line) where exc was raised, or None."""
     tb = exc.__traceback__

@@ -41,6 +41,12 @@ def print_exception(exc, file=sys.stderr):
     sys.print_exception(exc, file)
 
 
+def getenv(name):
+    """An environment variable, or None (a board has no environment)."""
+    get = getattr(os, "getenv", None)
+    return get(name) if get is not None else None
+
+
 def innermost_frame(exc):
     """(file name, line) where exc was raised, or None.  MicroPython keeps
     no traceback objects: its printed traceback's last "File" line says it."""

@@ -113,3 +113,20 @@ def datagram(family: int, addr: "Any") -> "Any":
         raw.close()
         raise
     return raw
+
+
+def address_text(addr: "Any") -> str:
+    """The host part of a socket address as text: ("1.2.3.4", port) where
+    the runtime gives tuples (CPython, lwIP), or a raw sockaddr (the unix
+    port's accept): AF_INET's four bytes, or AF_INET6's eight groups."""
+    if addr is None:
+        return "-"
+    if isinstance(addr, tuple):
+        return str(addr[0])
+    raw = bytes(addr)
+    if len(raw) >= 8 and raw[0] == 2 and raw[1] == 0:  # AF_INET, little-endian family
+        return "%d.%d.%d.%d" % (raw[4], raw[5], raw[6], raw[7])
+    if len(raw) >= 24:  # AF_INET6: port, flow info, then the address
+        return ":".join("%x" % (raw[i] << 8 | raw[i + 1]) for i in range(8, 24, 2))
+    return "-"
+
