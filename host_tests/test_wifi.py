@@ -11,8 +11,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
-
 from harness import LIB, REPO, Program, free_port
 
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
@@ -103,10 +101,9 @@ def test_wrong_password_opens_the_setup_page_and_new_credentials_are_used(runtim
     assert json.loads(cred_file.read_text()) == {"ssid": "home", "password": "new-password"}
 
 
-@pytest.mark.parametrize("state", ["installing"])
-def test_a_half_installed_app_is_not_started(runtime, tmp_path, state):
+def test_a_half_installed_app_is_not_started(runtime, tmp_path):
     prog, _ = board(runtime, tmp_path, {}, {"ssid": "home", "password": "x" * 8},
-                    {"home": "x" * 8}, state=state)
+                    {"home": "x" * 8}, state="installing")
     with prog:
         prog.wait_for_line("remora: the last deploy did not finish (installing): run "
                            "`remora deploy` again")

@@ -13,6 +13,11 @@
 # ``network`` module in sys.modules first to play a board's.
 
 try:
+    from typing import Any, List, Optional
+except ImportError:
+    pass
+
+try:
     import network
 except ImportError:
     network = None
@@ -42,17 +47,17 @@ _STATUS = (
 _SIM_ADDRESS = "127.0.0.1"
 
 
-def _station():
+def _station() -> "Any":
     return network.WLAN(network.STA_IF)
 
 
-def _address(wlan):
+def _address(wlan: "Any") -> str:
     if hasattr(wlan, "ipconfig"):
         return wlan.ipconfig("addr4")[0]
     return wlan.ifconfig()[0]
 
 
-def connect(ssid, password, hostname=None):
+def connect(ssid: str, password: str, hostname: "Optional[str]" = None) -> None:
     """Start joining ssid as a station; status() tells how it goes."""
     if SIMULATED:
         return
@@ -67,7 +72,7 @@ def connect(ssid, password, hostname=None):
     wlan.connect(ssid, password)
 
 
-def status():
+def status() -> int:
     """The station's status: one of IDLE ... FAILED."""
     if SIMULATED:
         return CONNECTED
@@ -83,14 +88,14 @@ def status():
     return FAILED if code not in (0, 1000, 1001) else CONNECTING
 
 
-def address():
+def address() -> str:
     """The station's IPv4 address (127.0.0.1 on the simulated board)."""
     if SIMULATED:
         return _SIM_ADDRESS
     return _address(_station())
 
 
-def disconnect():
+def disconnect() -> None:
     if not SIMULATED:
         wlan = _station()
         try:
@@ -99,13 +104,13 @@ def disconnect():
             pass
 
 
-def scan():
+def scan() -> "List[str]":
     """Names of the networks in reach (none on the simulated board), strongest first."""
     if SIMULATED:
         return []
     wlan = _station()
     wlan.active(True)
-    found = []
+    found = []  # type: List[str]
     try:
         nets = wlan.scan()  # (ssid, bssid, channel, RSSI, security, hidden)
     except OSError:
@@ -118,7 +123,7 @@ def scan():
     return found
 
 
-def suffix():
+def suffix() -> str:
     """Four hex digits from the board's MAC address, to tell boards' access points apart."""
     if SIMULATED:
         return "0000"
@@ -126,7 +131,7 @@ def suffix():
     return "%02x%02x" % (mac[-2], mac[-1])
 
 
-def start_access_point(ssid, password=""):
+def start_access_point(ssid: str, password: str = "") -> str:
     """Open an access point (WPA2 with a password of 8 to 63 characters, else open);
     returns the board's address on it."""
     if SIMULATED:
@@ -134,12 +139,21 @@ def start_access_point(ssid, password=""):
     ap = network.WLAN(network.AP_IF)
     ap.active(True)
     if password:
-        ap.config(ssid=ssid, key=password, security=getattr(network.WLAN, "SEC_WPA2", 3))
+        # WPA2's code differs by port (the ESP32's AUTH_WPA2_PSK is 3, the CYW43's is
+        # 0x00400004): take the port's own name for it, and leave the port's default
+        # where it has none.
+        wpa2 = getattr(network.WLAN, "SEC_WPA2", None)
+        if wpa2 is None:
+            wpa2 = getattr(network, "AUTH_WPA2_PSK", None)
+        if wpa2 is None:
+            ap.config(ssid=ssid, key=password)
+        else:
+            ap.config(ssid=ssid, key=password, security=wpa2)
     else:
-        ap.config(ssid=ssid, security=0)
+        ap.config(ssid=ssid, security=0)  # open: 0 on every port
     return _address(ap)
 
 
-def stop_access_point():
+def stop_access_point() -> None:
     if not SIMULATED:
         network.WLAN(network.AP_IF).active(False)
