@@ -61,9 +61,13 @@ def _challenges(header: str) -> "List[Tuple[str, str]]":
     return out
 
 
-def digest(params: "Dict[str, str]", user: str, password: str, method: str, uri: str) -> "Optional[str]":
+def digest(
+    params: "Dict[str, str]", user: str, password: str, method: str, uri: str,
+    cnonce: "Optional[str]" = None,
+) -> "Optional[str]":
     """The Authorization value answering one Digest challenge's parameters
-    (RFC 7616 §3.4), or None for an algorithm we cannot compute."""
+    (RFC 7616 §3.4), or None for an algorithm we cannot compute.
+    ``cnonce``: our nonce (random unless given, for tests)."""
     algorithm = params.get("algorithm", "MD5").upper()
     realm = params.get("realm", "")
     nonce = params.get("nonce", "")
@@ -81,7 +85,8 @@ def digest(params: "Dict[str, str]", user: str, password: str, method: str, uri:
     ]
     if "auth" in qops:
         # §3.4.1: with qop, the client's own nonce and a count go in too.
-        cnonce = binascii.hexlify(port.random_bytes(8)).decode()
+        if cnonce is None:
+            cnonce = binascii.hexlify(port.random_bytes(8)).decode()
         nc = "00000001"
         response = _hash(algorithm, ":".join((ha1, nonce, nc, cnonce, "auth", ha2)))
         fields.append('cnonce="%s", nc=%s, qop=auth' % (cnonce, nc))
