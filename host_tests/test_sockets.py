@@ -320,3 +320,18 @@ def test_worker_writes_to_an_idle_cosocket_are_sent_not_queued(program):
     assert r["idle_peer"] == [repr([True] * 10)]
     assert r["queued_after"] == ["0"]
     assert r["received"] == ["10000"]
+
+
+# -- issue 15: every socket error is a SocketError ---------------------------
+
+
+def test_every_socket_error_is_a_socket_error_in_every_mode(program):
+    r = results(program(SCENARIOS, "socket_errors", free_port(), free_port()), timeout=60)
+    # Refused (UDP: the peer's port unreachable answer, seen by the next read).
+    for key in ("udp_refused_worker", "udp_refused_task", "tcp_refused_worker", "tcp_refused_task"):
+        assert r[key] == ["CannotConnect"], (key, r)
+    # A peer's reset, seen by a read and by writes, in every mode.
+    for mode in ("blocking", "async", "cosocket"):
+        assert r["reset_read_" + mode] == ["Closed(reset)"], (mode, r)
+        assert r["reset_write_" + mode] == ["Closed(reset)"], (mode, r)
+    assert r["reset_write_cosocket_worker"] == ["Closed(reset)"], r

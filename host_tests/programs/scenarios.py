@@ -497,11 +497,147 @@ async def worker_writes_cosocket(args):
     csock.enable()
 
 
+# -- issue 15: every socket error is a SocketError, in every mode ---------------
+
+
+def _outcome(fn, *args):
+    """What a call ends in: its class name, and whether it is a SocketError
+    (with reset=True for a reset)."""
+    try:
+        fn(*args)
+        return "ok"
+    except Exception as exc:  # the point: whatever it is, report it
+        return _describe(exc)
+
+
+def _describe(exc):
+    name = type(exc).__name__
+    if not isinstance(exc, remora.SocketError):
+        return name + "(not a SocketError)"
+    if getattr(exc, "reset", False):
+        return name + "(reset)"
+    return name
+
+
+async def _outcome_in_task(coro):
+    try:
+        await coro
+        return "ok"
+    except Exception as exc:
+        return _describe(exc)
+
+
+def _linger_zero(raw):
+    # SO_LINGER on, 0 s: close() sends a reset (Linux: SOL_SOCKET 1, SO_LINGER 13).
+    raw.setsockopt(1, 13, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+def _udp_refused_blocking(port):
+    u = remora.udpcon("127.0.0.1", port)
+    try:
+        u.write(b"anyone?")
+        return _outcome(u.read, 2000)
+    finally:
+        u.close()
+
+
+def _tcp_refused_blocking(port):
+    return _outcome(remora.connect, "127.0.0.1", port, 2000)
+
+
+def _read_blocking(sock):
+    return _outcome(sock.read, 2000)
+
+
+def _write_until_error(sock):
+    def flood():
+        for _ in range(200):
+            sock.write(b"x" * 1000)
+
+    return _outcome(flood)
+
+
+async def socket_errors(args):
+    closed_port = int(args[0])
+    listen_port = int(args[1])
+    listener = remora.bind(listen_port, "127.0.0.1")
+    import socket as rawsocket
+
+    # Refused: a UDP read after the peer's port unreachable, and a connect.
+    result("udp_refused_worker", await remora.thread_call(_udp_refused_blocking, closed_port))
+    got = []
+
+    async def udp_task(u):
+        await u.write(b"anyone?")
+        got.append(await _outcome_in_task(u.read(2000)))
+
+    remora.udpcon("127.0.0.1", closed_port).event(udp_task)
+    while not got:
+        await remora.sleep_ms(10)
+    result("udp_refused_task", got[0])
+    result("tcp_refused_worker", await remora.thread_call(_tcp_refused_blocking, closed_port))
+    result("tcp_refused_task", await _outcome_in_task(remora.Socket().connect("127.0.0.1", closed_port, 2000)))
+
+    # Reset by the peer, seen by a read and by writes, in each mode.
+    def peer_that_resets():
+        raw = rawsocket.socket()
+        raw.connect(rawsocket.getaddrinfo("127.0.0.1", listen_port)[0][-1])
+        return raw
+
+    for mode in ("blocking", remora.ASYNC, remora.COSOCKET):
+        for op in ("read", "write"):
+            raw = peer_that_resets()
+            conn = await listener.accept(2000)
+            _linger_zero(raw)
+            raw.close()  # a reset, before we read or write (loopback: delivered now)
+            key = "reset_%s_%s" % (op, mode)
+            if mode == "blocking":
+                fn = _read_blocking if op == "read" else _write_until_error
+                result(key, await remora.thread_call(fn, conn))
+                conn.close()
+                continue
+            done = []
+
+            async def use(sock, op=op, done=done):
+                if op == "read":
+                    done.append(await _outcome_in_task(sock.read(2000)))
+                    return
+                async def flood():
+                    for _ in range(200):
+                        await sock.write(b"x" * 1000)
+                done.append(await _outcome_in_task(flood()))
+
+            conn.event(use, mode=mode)
+            while not done:
+                await remora.sleep_ms(10)
+            result(key, done[0])
+    # A worker thread writing to a cosocket whose peer reset.
+    raw = peer_that_resets()
+    conn = await listener.accept(2000)
+    parked = []
+
+    async def owner(sock):
+        parked.append(1)
+        try:
+            await sock.disable()  # parked: it reads nothing, so the worker meets the reset
+        except remora.SocketError:
+            pass
+
+    conn.event(owner, mode=remora.COSOCKET)
+    while not parked:
+        await remora.sleep_ms(10)
+    _linger_zero(raw)
+    raw.close()  # loopback delivers the reset during close()
+    result("reset_write_cosocket_worker", await remora.thread_call(_write_until_error, conn))
+    listener.close()
+
+
 SCENARIOS_11 = {
     "udp_datagrams": udp_datagrams,
     "worker_identity": worker_identity,
     "blocking_write_in_task": blocking_write_in_task,
     "worker_writes_cosocket": worker_writes_cosocket,
+    "socket_errors": socket_errors,
 }
 
 
