@@ -28,6 +28,19 @@ _JOIN_MAX = const(512)
 _FRAGMENT = const(4096)
 
 
+class _Sent:
+    # An awaitable that is already done: one object for every write that
+    # went out at once (STYLE.md point 4: reuse singleton awaitables).
+    def __iter__(self) -> "Any":  # MicroPython awaits through __iter__
+        return iter(())
+
+    def __await__(self) -> "Any":  # CPython through __await__
+        return iter(())
+
+
+SENT = _Sent()
+
+
 class Sending:
     """The sending half of a WebSocket (a base class of it)."""
 
@@ -57,12 +70,22 @@ class Sending:
             data = data.encode()
             text = True
         size = len(data)
-        if size > _JOIN_MAX and dispatcher.on_dispatcher():
+        if not dispatcher.on_dispatcher():
+            return self.sock.write(self.send_frame(data, text, fin))
+        if size > _JOIN_MAX:
             if self.our_role == SERVER:
                 return self._write_apart(data, text, fin)
             if size > _FRAGMENT:
                 return self._write_fragments(data, text, fin)
-        return self.sock.write(self.send_frame(data, text, fin))
+        # A task's small message: what TCP takes now goes with no coroutine
+        # (the common case, and a coroutine is a heap object per message on
+        # a board); only a rest, or a frame behind queued ones, is awaited.
+        sock = self.sock
+        out = self.send_frame(data, text, fin)
+        sent = sock.send_now(out)
+        if sent == len(out):
+            return SENT
+        return sock.write(memoryview(out)[sent:] if sent else out)
 
     async def _write_fragments(self, data: "Any", text: bool, fin: bool) -> bool:
         # A large message from a client's task: a client masks its payload,
