@@ -82,7 +82,7 @@ def test_echo_text_binary_and_fragments(srv):
 
 def test_async_mode_and_page_entry(srv):
     async def go():
-        for path in ("/ws/async", "/ws/page"):
+        for path in ("/ws/async", "/ws/page", "/pages/ws.rsp"):
             async with websockets.connect(url(srv, path)) as ws:
                 await ws.send("in " + path)
                 assert await ws.recv() == "in " + path
@@ -233,6 +233,9 @@ def test_bad_handshakes_are_refused_over_http(srv):
     plain = subprocess.run(["curl", "-s", "-i", "http://127.0.0.1:%d/ws/echo" % srv.port],
                            capture_output=True, timeout=20).stdout
     assert status_of(plain) == 400
+    page = subprocess.run(["curl", "-s", "-i", "http://127.0.0.1:%d/pages/ws.rsp" % srv.port],
+                          capture_output=True, timeout=20).stdout
+    assert status_of(page) == 400 and page.endswith(b"refused\n")  # the page's refusal
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall(("GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -8,7 +8,8 @@ Routes: ``/ws/echo`` echoes whole messages with their type (receive);
 ``/ws/private/echo`` is behind HTTP Basic (user ``u``, password ``p``);
 ``/ws/session`` needs a session (``/login`` makes one); ``/ws/chat`` agrees
 the ``chat`` subprotocol; ``/ws/ping`` pings every 300 ms when quiet;
-``/ws/page`` upgrades through ``remora.ws.upgrade`` in a worker route;
+``/ws/page`` upgrades through ``remora.ws.upgrade`` in a worker route, and
+``/pages/ws.rsp`` in a page;
 ``/count`` answers the number of open WebSockets.
 """
 
@@ -41,9 +42,10 @@ async def stream(ws):
         await ws.write(piece.data, piece.text, piece.message_end)
 
 
-def build(root):
+def build(root, pages=None):
     app = App(root)
     app.enable_sessions()
+    app.pages("/pages", "www", pages)  # www/ws.rsp: a WebSocket entry page
     app.protect("/ws/private/", BasicAuth(Users({"u": "p"})))
 
     app.websocket("/ws/echo")(echo)
@@ -102,5 +104,5 @@ def build(root):
 
 async def main(args):
     port = int(option(args, "--port", "8080"))
-    app = build(option(args, "--root", "."))
+    app = build(option(args, "--root", "."), option(args, "--pages", None))
     await app.serve(port)
