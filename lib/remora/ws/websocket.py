@@ -57,7 +57,8 @@ TOO_BIG = const(1009)
 
 
 # Open server WebSockets (the board's ``ws_max`` caps them): one int in a
-# list, changed only on the dispatcher thread.
+# list.  An upgrade from a page counts on its worker thread; two at the same
+# instant could pass the cap by one, which the connection cap still bounds.
 LIVE = [0]
 
 
