@@ -13,7 +13,8 @@ from typing import List, Optional
 
 from . import harness
 
-PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_heap", "http_idle", "imports", "ws")
+PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_heap", "http_idle", "imports", "ws",
+         "mqtt")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
