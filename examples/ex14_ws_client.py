@@ -15,6 +15,12 @@ import remora
 from remora import httpc
 from remora import ws as websockets
 
+# Loaded here, on the main thread: the first import of the client pulls in
+# the socket layer's modules, a chain deeper than a worker thread's small
+# stack allows on a board (8 KiB on the ESP32 profile).
+from remora.httpc import client  # noqa: F401,E402
+from remora.ws import client as ws_client  # noqa: F401,E402
+
 
 async def my_websocket_cosocket(ws, count):
     for i in range(count):
