@@ -209,7 +209,7 @@ def publishers(run: Run, broker: Mosquitto) -> List[Tuple[str, str, Optional[Spe
         out.append((mpu, "umqtt.simple", broker_spec(
             "umqtt_pub", umqtt_spec(run, simple, heap, margs_umqtt), broker), ""))
         out.append((mpu, "umqtt.simple with TCP_NODELAY", broker_spec(
-            "umqtt_pub", umqtt_spec(run, simple, heap, margs_umqtt + ["32", "nodelay"]),
+            "umqtt_pub", umqtt_spec(run, simple, heap, margs + ["32", "nodelay"]),
             broker), ""))
     else:
         out.append((mpu, "umqtt.simple", None, UMQTT_MISSING))
