@@ -20,7 +20,7 @@ export MICROPY_SRC
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup sysdeps firmware-sim firmware test run sim bench mpy clean
+.PHONY: setup sysdeps firmware-sim firmware test run sim bench mpy clean fleet
 
 # Idempotent: system packages are checked every time (cheap), the venv is rebuilt only when
 # requirements-dev.txt or pyproject.toml change, the simulated board's firmware only when
@@ -69,6 +69,10 @@ test: setup
 
 run: setup
 	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD)
+
+# The MQTT fleet: mosquitto, 20 simulated ESP32 boards and the gateway's dashboard on PORT.
+fleet: setup
+	$(PY) examples/fleet/run.py --port $(PORT)
 
 # A simulated board (remora sim): the board's firmware and heap, its flash build/sim/BOARD,
 # its console on the pseudo-terminal it prints, for mpremote and `remora deploy --port`.
