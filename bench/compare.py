@@ -10,8 +10,10 @@ lib/remora), run the same program files (this tree's examples/ex09_cosocket_echo
 bench/programs/http_hello.py) with the same board profiles (this tree's boards/), and are
 measured by the same client (bench/echo.py, bench/http_rate.py).  Both servers of a
 workload run at once and the rounds alternate between them, base-head then head-base, so
-load from elsewhere and drift hit both alike.  The figure is the ratio head/base of the
-medians; the notes give every round's ratio, the spread that says what is noise.
+load from elsewhere and drift hit both alike.  Two rows per workload: the rate, and the
+server's CPU time per round trip or request (user + system, /proc), which load from other
+processes disturbs less; each figure is the ratio head/base of the medians, and the notes
+give every round's ratio, the spread that says what is noise.
 
 Runtimes: CPython, and MicroPython's 64-bit unix port from PyPI, the one MicroPython both
 sides have (``micropython64`` where a revision has it, else its ``micropython``: before the
@@ -26,6 +28,7 @@ import sys
 from typing import Dict, List, Tuple
 
 from . import echo, harness, http_rate
+from .client import cpu_seconds
 from .harness import REPO, Run, Server, Spec
 
 NAME = "compare"
@@ -57,6 +60,8 @@ def options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--rounds", type=int, default=8, help="rounds per workload (8)")
     ap.add_argument("--echo-seconds", type=float, default=1.0, help="seconds per echo run (1)")
     ap.add_argument("--http-seconds", type=int, default=2, help="seconds per wrk run (2)")
+    ap.add_argument("--runtime", action="append", choices=("cpython", "micropython64"),
+                    help="only this runtime's workloads (repeatable; default: both)")
 
 
 def worktree(rev: str) -> Tuple[str, str]:
@@ -92,12 +97,17 @@ def tree_spec(tree: str, runtime: str, program: str, board: str) -> Spec:
     return Spec(os.path.basename(program), command, cwd=tree)
 
 
-def once(run: Run, srv: Server, workload: str) -> float:
+def once(run: Run, srv: Server, workload: str) -> Tuple[float, float]:
+    """(rate, the server's CPU microseconds per round trip or request) of one run."""
     if workload.startswith("echo"):
         nconn = 1 if "1 conn" in workload else 8
-        return echo.round_trips(srv.port, nconn, run.opts.echo_seconds, srv.pid)[0]
+        rate, count, cpu = echo.round_trips(srv.port, nconn, run.opts.echo_seconds, srv.pid)
+        return rate, 1e6 * cpu / max(count, 1)
     close = "close" in workload
-    return float(str(http_rate.wrk(srv.port, run.opts.http_seconds, close, run.pinned)["rps"]))
+    cpu0 = cpu_seconds(srv.pid)
+    res = http_rate.wrk(srv.port, run.opts.http_seconds, close, run.pinned)
+    cpu = cpu_seconds(srv.pid) - cpu0
+    return float(str(res["rps"])), 1e6 * cpu / max(int(str(res["requests"])), 1)
 
 
 def measure(run: Run) -> None:
@@ -106,6 +116,8 @@ def measure(run: Run) -> None:
              "head-base" % (run.opts.base, trees[0][1], run.opts.head, trees[1][1],
                             run.opts.rounds))
     for workload, runtime, board, program in WORKLOADS:
+        if run.opts.runtime and runtime not in run.opts.runtime:
+            continue
         where = "%s (board %s)" % (runtime, board)
         live: List[Server] = []
         try:
@@ -115,24 +127,29 @@ def measure(run: Run) -> None:
                 for srv in live:
                     http_rate.curl_check(srv.port)
             rates: List[List[float]] = [[], []]
+            cpus: List[List[float]] = [[], []]
             for rnd in range(run.opts.rounds):
                 for i in ((0, 1) if rnd % 2 == 0 else (1, 0)):
-                    rates[i].append(once(run, live[i], workload))
+                    rate, cpu = once(run, live[i], workload)
+                    rates[i].append(rate)
+                    cpus[i].append(cpu)
         except Exception as exc:
             run.error("%s, head/base" % workload, where, "", exc)
             continue
         finally:
             for srv in live:
                 srv.stop()
-        ratios = [h / b for b, h in zip(*rates)]
-        unit = "round trips/s" if workload.startswith("echo") else "requests/s"
-        run.row("%s, head/base" % workload, where,
-                "%.3f" % (harness.median(rates[1]) / harness.median(rates[0])), "x",
-                "ratio of the medians (base %.0f, head %.0f %s)" % (
-                    harness.median(rates[0]), harness.median(rates[1]), unit),
-                "per-round ratios %s: %s; base %s; head %s" % (
-                    harness.spread(ratios, "%.3f"), " ".join("%.3f" % r for r in ratios),
-                    harness.spread(rates[0]), harness.spread(rates[1])))
+        op = "round trip" if workload.startswith("echo") else "request"
+        for what, xs, unit in (("%ss per second" % op, rates, "%ss/s" % op),
+                               ("server CPU per %s" % op, cpus, "us")):
+            ratios = [h / b for b, h in zip(*xs)]
+            run.row("%s, %s, head/base" % (workload, what), where,
+                    "%.3f" % (harness.median(xs[1]) / harness.median(xs[0])), "x",
+                    "ratio of the medians (base %.1f, head %.1f %s)" % (
+                        harness.median(xs[0]), harness.median(xs[1]), unit),
+                    "per-round ratios %s: %s; base %s; head %s" % (
+                        harness.spread(ratios, "%.3f"), " ".join("%.3f" % r for r in ratios),
+                        harness.spread(xs[0], "%.1f"), harness.spread(xs[1], "%.1f")))
 
 
 if __name__ == "__main__":
