@@ -19,6 +19,7 @@ import subprocess
 from typing import Dict, List, Optional
 
 from . import harness, servers
+from .client import cpu_seconds
 from .harness import CLIENT_CPU, HOST, Run, Server, Spec
 
 NAME = "http_rate"
@@ -99,7 +100,11 @@ class Target:
         if self.srv is None or self.error:
             return
         try:
-            self.runs[close].append(wrk(self.srv.port, seconds, close, run.pinned))
+            cpu0 = cpu_seconds(self.srv.pid)
+            res = wrk(self.srv.port, seconds, close, run.pinned)
+            res["cpu_us"] = 1e6 * (cpu_seconds(self.srv.pid) - cpu0) / max(
+                int(str(res["requests"])), 1)
+            self.runs[close].append(res)
         except Exception as exc:
             self.error = "%s: %s" % (type(exc).__name__, exc)
         if not self.srv.alive():
@@ -175,9 +180,10 @@ def rows(run: Run, ts: List[Target]) -> None:
                 continue
             runs = t.runs[close]
             run.row(bench, t.where, "%.0f" % harness.median(xs), "requests/s", t.command,
-                    "median of %d wrk runs of %d s: %s; curl: %s; non-2xx %d; socket errors: "
-                    "%s; latency %s" % (
-                        len(xs), seconds, harness.spread(xs), t.check,
+                    "median of %d wrk runs of %d s: %s; server CPU per request %s us; curl: %s; "
+                    "non-2xx %d; socket errors: %s; latency %s" % (
+                        len(xs), seconds, harness.spread(xs),
+                        harness.spread([float(str(r["cpu_us"])) for r in runs], "%.1f"), t.check,
                         sum(int(r["non2xx"]) for r in runs),  # type: ignore[call-overload]
                         " / ".join(str(r["errors"]) for r in runs if r["errors"]) or "none",
                         "; ".join(str(r.get("latency", "?")) for r in runs)))
