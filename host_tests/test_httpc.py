@@ -117,6 +117,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 REALM, algorithm, NONCE)
             return self.send(401, b"no", extra=[("WWW-Authenticate", 'Basic realm="x"'),
                                                 ("WWW-Authenticate", challenge)])
+        if path == "/drop":
+            self.send(200, b"dropped")
+            self.wfile.flush()
+            self.close_connection = True  # closes with no "Connection: close"
+            return
         if path == "/slow":
             time.sleep(2)
             return self.send(200, b"late")
@@ -178,3 +183,4 @@ def test_http_client(program, peer, mode, request):
     assert got["timeout"] == "error Timeout"
     assert got["head"] == [200, 0, None]
     assert got["tls"] == "error NotImplementedError"
+    assert got["stale1"] == got["stale2"] == [200, "dropped"]

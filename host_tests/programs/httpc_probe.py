@@ -51,6 +51,10 @@ def checks(client, base):
         ("head", lambda r: [r.status, len(r.body), r.header("content-length")],
          lambda: req("HEAD", base + "/chunked")),
         ("tls", lambda r: r.status, lambda: req("GET", "https://127.0.0.1:1/")),
+        # The server closes after answering, without saying so: the next request
+        # finds the kept connection dead and goes again on a new one.
+        ("stale1", lambda r: [r.status, r.text()], lambda: req("GET", base + "/drop")),
+        ("stale2", lambda r: [r.status, r.text()], lambda: req("GET", base + "/drop")),
     ]
 
 

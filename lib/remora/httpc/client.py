@@ -325,7 +325,8 @@ def _steps_blocking(sock: "Any", job: "_Job") -> "Response":
             return stop.value  # type: ignore[no-any-return]
         if op == READ:
             value = sock.read(arg) or b""
-            job.started = True
+            if value:
+                job.started = True  # a byte of the response came: no retry
         else:
             sock.write(arg)
             value = None
@@ -348,7 +349,8 @@ async def _exchange_task(sock: "Any", client: "Client", job: "_Job") -> None:
                 break
             if op == READ:
                 value = (await sock.read(arg)) or b""
-                job.started = True
+                if value:
+                    job.started = True
             else:
                 await sock.write(arg)
                 value = None
