@@ -19,6 +19,9 @@ PROFILE = {
     "connect_timeout_ms": 10000,
     "write_timeout_ms": 30000,
     "thread_stack": 8192,
+    # TLS (remora.tls)
+    "tls_max": 3,  # TLS connections open at once (each about 24 KB of heap: Mbed TLS buffers)
+    "tls_handshake_ms": 10000,  # a TLS handshake that takes longer is dropped
     # HTTP server
     "http_idle_ms": 15000,  # keep-alive connection waiting for its next request
     "http_head_ms": 5000,  # first byte to end of a request head (slowloris)

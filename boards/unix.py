@@ -15,6 +15,9 @@ PROFILE = {
     "connect_timeout_ms": 10000,
     "write_timeout_ms": 30000,
     "thread_stack": 0,
+    # TLS (remora.tls)
+    "tls_max": 64,  # TLS connections open at once (more: closed at accept, TLSError)
+    "tls_handshake_ms": 10000,  # a TLS handshake that takes longer is dropped
     # HTTP server
     "http_idle_ms": 30000,  # keep-alive connection waiting for its next request
     "http_head_ms": 10000,  # first byte to end of a request head (slowloris)

@@ -8,7 +8,8 @@ listed before it, and anything in the layers below:
                 remora (the lazy names)
     dispatcher  dispatcher                        base, port
     sockets     pool, listener, rawio,            dispatcher, base, port
-                writequeue, sockbase, sock, net   (in that order)
+                writequeue, sockbase, tlssock,    (in that order)
+                sock, net
     proto       remora.proto.NAME.*               its own package only
     services    http, pages, ws, mqtt, ...        everything below
     launch      launch                            anything
@@ -27,7 +28,7 @@ from harness import LIB
 
 ROOT = os.path.join(LIB, "remora")
 
-SOCKETS = ("pool", "listener", "rawio", "writequeue", "sockbase", "sock", "net")
+SOCKETS = ("pool", "listener", "rawio", "writequeue", "sockbase", "tlssock", "sock", "net")
 BASE = ("errors", "profile", "ints", "log")
 
 

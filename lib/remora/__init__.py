@@ -11,6 +11,7 @@ Sockets (the seed's ``ba.socket``)::
     remora.Socket().connect(...)    ``await``-able connect (tasks)
     remora.event(fn, *args)         a task on a new unconnected cosocket
     remora.udpcon(host, port)       a connected UDP socket
+    remora.tls                      TLS contexts: bind/connect(..., tls=ctx), upgrade
     remora.getsock()                the socket bound to the current task
     remora.thread_run(fn, *args)    run fn on the worker pool (ba.thread.run)
     remora.n2h / remora.h2n         big-endian integers in bytes
@@ -28,7 +29,7 @@ _WHERE = (
     "ints:n2h h2n|"
     "port:sleep_ms ticks_ms ticks_diff ticks_add heap RUNTIME|"
     "errors:SocketError Timeout Closed CannotConnect CannotResolve Shutdown QueueFull "
-    "WrongMode DispatcherBlocked"
+    "WrongMode DispatcherBlocked TLSError NotTrusted WrongName HandshakeFailed"
 )
 _RENAMED = {"thread_run": "run", "thread_call": "call"}
 

@@ -20,6 +20,13 @@ class                  raised when
                        write queue is full; ``queued`` holds the bytes queued
 ``WrongMode``          the call does not fit the socket's mode or state
 ``DispatcherBlocked``  a blocking call was made on the dispatcher thread
+``TLSError``           TLS could not be had: too many TLS connections
+                       (the board's ``tls_max``), or one of these three
+``NotTrusted``         the peer's certificate is not signed by a CA we
+                       trust (or has expired)
+``WrongName``          the certificate is not for the name we asked for
+``HandshakeFailed``    any other failed TLS handshake: an alert, a
+                       protocol error, the connection lost in the middle
 =====================  =====================================================
 """
 
@@ -64,3 +71,19 @@ class WrongMode(SocketError):
 
 class DispatcherBlocked(RuntimeError):
     """A blocking call on the dispatcher thread would freeze every socket."""
+
+
+class TLSError(SocketError):
+    """A TLS handshake failed, or TLS cannot be had (see the subclasses)."""
+
+
+class NotTrusted(TLSError):
+    pass
+
+
+class WrongName(TLSError):
+    pass
+
+
+class HandshakeFailed(TLSError):
+    pass

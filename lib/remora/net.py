@@ -18,15 +18,23 @@ except ImportError:
     pass
 
 
-def connect(host: str, port_number: int, timeout_ms: "Optional[int]" = None) -> Socket:
+def connect(
+    host: str,
+    port_number: int,
+    timeout_ms: "Optional[int]" = None,
+    tls: "Any" = None,
+    server_hostname: "Optional[str]" = None,
+) -> Socket:
     """Blocking connect, for worker threads (seed: ba.socket.connect in a page).
 
     Returns a connected Socket in blocking mode.  Raises CannotResolve,
     CannotConnect or Timeout; on the dispatcher thread it raises
     DispatcherBlocked (a task uses ``await remora.Socket().connect(...)``).
+    ``tls`` (a client context, remora.tls.client) makes it a TLS
+    connection (see Socket.connect).
     """
     dispatcher.refuse_on_dispatcher("remora.connect()")
-    return Socket().connect(host, port_number, timeout_ms)
+    return Socket().connect(host, port_number, timeout_ms, tls, server_hostname)
 
 
 def bind(
@@ -34,14 +42,18 @@ def bind(
     host: str = "0.0.0.0",
     backlog: "Optional[int]" = None,
     max_connections: "Optional[int]" = None,
+    tls: "Any" = None,
 ) -> Socket:
     """A listening socket (seed: ba.socket.bind); accept in a task.
 
     At most max_connections (default: the board profile's) accepted sockets
     are open at once; a connection beyond that is refused as soon as it is
     accepted (sent ``sock.refusal`` if set), so a flood costs no memory.
+    ``tls`` (a server context, remora.tls.server) makes it a TLS listener
+    (seed: ``bind(port, {shark=...})``): accept returns connections whose
+    handshake is done (see remora.tlssock).
     """
-    return Socket().bind(port_number, host, backlog, max_connections)
+    return Socket().bind(port_number, host, backlog, max_connections, tls)
 
 
 def udpcon(host: str, port_number: int) -> Socket:

@@ -26,11 +26,12 @@ follow the caller: on the dispatcher thread they return an awaitable
 
 The pieces: the waiting loops over raw sockets are in :mod:`.rawio`, the
 cosocket write queue in :mod:`.writequeue`, the accepting side of a
-listening socket in :mod:`.listener`.
+listening socket in :mod:`.listener`, TLS (wrapping, the handshake's
+errors, a TLS listener's accepting side) in :mod:`.tlssock`.
 """
 
-from . import dispatcher, port, profile, writequeue
-from .errors import CannotConnect, DispatcherBlocked, Timeout, WrongMode
+from . import dispatcher, port, profile, tlssock, writequeue
+from .errors import CannotConnect, Closed, DispatcherBlocked, Timeout, WrongMode
 from .listener import Listener
 from .rawio import connect_blocking, connected, deadline_in, lookup, lookup_in_task
 from .rawio import recv_blocking, remaining, send_blocking, start_connect
@@ -47,6 +48,8 @@ except ImportError:
 
 class Socket(SocketBase):
     """A TCP or UDP socket in one of the three modes (see the module doc)."""
+
+    _tls = False  # a TLS connection: its raw object is the port's TLS Stream
 
     # -- reading -------------------------------------------------------------
 
@@ -214,26 +217,45 @@ class Socket(SocketBase):
 
     # -- connecting and listening --------------------------------------------
 
-    def connect(self, host: str, port_number: int, timeout_ms: "Optional[int]" = None) -> "Any":
+    def connect(
+        self,
+        host: str,
+        port_number: int,
+        timeout_ms: "Optional[int]" = None,
+        tls: "Any" = None,
+        server_hostname: "Optional[str]" = None,
+    ) -> "Any":
         """Connect this unconnected socket; returns this same socket.
 
         In a task, ``await sock.connect(host, port)``: the non-blocking
         connect of the seed's cosocket connect (example 10).  On a worker
         thread it blocks.  Raises CannotResolve, CannotConnect, Timeout; a
         socket connects once, a second call raises WrongMode.
+
+        ``tls``: a client context (``remora.tls.client(...)``; True: the
+        system's CAs, CPython only) makes it a TLS connection: the handshake
+        follows the connect, verifying the server's certificate for
+        ``server_hostname`` (by default host), and raises NotTrusted,
+        WrongName or HandshakeFailed (seed: example 11, Figure 1).
         """
         if self._state != UNCONNECTED:
             raise WrongMode("a socket connects once")
         if timeout_ms is None:
             timeout_ms = profile.get("connect_timeout_ms")
+        if tls is not None:
+            tls = tlssock.context_of(tls, False)
         if dispatcher.on_dispatcher():
-            return self._connect_in_task(host, port_number, timeout_ms)
+            return self._connect_in_task(host, port_number, timeout_ms, tls, server_hostname)
         family, addr = lookup(host, port_number, False)
         self._s = connect_blocking(family, addr, timeout_ms)
         self._state = CONNECTED
+        if tls is not None:
+            self.upgrade(tls, server_hostname or host)
         return self
 
-    async def _connect_in_task(self, host: str, port_number: int, timeout_ms: int) -> "Socket":
+    async def _connect_in_task(
+        self, host: str, port_number: int, timeout_ms: int, tls: "Any", hostname: "Any"
+    ) -> "Socket":
         family, addr = await lookup_in_task(host, port_number, False)
         raw = self._s = start_connect(family, addr)
         self._state = CONNECTING
@@ -254,7 +276,88 @@ class Socket(SocketBase):
             self._close_now()
             raise
         self._state = CONNECTED
+        if tls is not None:
+            await self._upgrade_in_task(tls, hostname or host, None)
         return self
+
+    # -- TLS -----------------------------------------------------------------
+
+    def upgrade(
+        self, tls: "Any", server_hostname: "Optional[str]" = None, timeout_ms: "Optional[int]" = None
+    ) -> "Any":
+        """Make this connected socket a TLS connection (seed: socket:upgrade).
+
+        tls is a client context (``remora.tls.client``; True: the system's
+        CAs) or a server one (``remora.tls.server``): either side of a
+        protocol that turns secure midway (STARTTLS) upgrades.  Call it
+        between messages, with nothing read ahead or queued.  In a task,
+        ``await sock.upgrade(...)``: the handshake suspends this task only;
+        on a worker thread it blocks.  timeout_ms defaults to the board's
+        ``tls_handshake_ms``.  Raises NotTrusted, WrongName,
+        HandshakeFailed, Timeout (the socket is closed then), TLSError over
+        the board's ``tls_max``.  Returns this socket.
+        """
+        deadline = deadline_in(timeout_ms or tlssock.option("tls_handshake_ms", 10000))
+        if dispatcher.on_dispatcher():
+            return self._upgrade_in_task(tls, server_hostname, deadline)
+        stream = self._start_tls(tls, server_hostname)
+        try:
+            tlssock.handshake_blocking(stream, deadline)
+        except BaseException:
+            self._close_now()
+            raise
+        return self
+
+    async def _upgrade_in_task(self, tls: "Any", hostname: "Any", deadline: "Any") -> "Socket":
+        if deadline is None:
+            deadline = deadline_in(tlssock.option("tls_handshake_ms", 10000))
+        if self._mode == COSOCKET and self._task is not None and not self.owner():
+            raise WrongMode("only the owner task upgrades a cosocket")
+        stream = self._start_tls(tls, hostname)
+        dispatcher.register(self)  # stopping the server wakes the handshake
+        from .port.tls import WANT_WRITE
+
+        try:
+            while True:
+                try:
+                    want = stream.handshake()
+                except Exception as exc:
+                    raise tlssock.failure(exc)
+                if not want:
+                    return self
+                ready = await port.wait_io(stream, want == WANT_WRITE, remaining(deadline))
+                if self._error is not None:
+                    raise self._error
+                if self._state == CLOSED:
+                    raise Closed("closed during the TLS handshake")
+                if not ready:
+                    raise Timeout("TLS handshake timeout")
+        except BaseException:
+            self._close_now()
+            raise
+
+    def _start_tls(self, tls: "Any", hostname: "Any") -> "Any":
+        # The TLS Stream takes the raw socket's place; nothing else changes.
+        if self._state != CONNECTED or self._udp or self._tls:
+            raise WrongMode("only a connected plain TCP socket is upgraded to TLS")
+        if self._pushback is not None or self.queued():
+            raise WrongMode("bytes wait on the socket: upgrade between messages")
+        context = tlssock.context_of(tls, bool(getattr(tls, "server_side", False)))
+        try:
+            stream = tlssock.wrap(self._s, context, hostname)
+        except BaseException:
+            self._close_now()  # CPython's ssl may have taken the descriptor already
+            raise
+        self._s = stream
+        self._wq = None  # an idle queue held the raw socket: made again on need
+        self._more = False
+        self._tls = True
+        return stream
+
+    def secure(self) -> bool:
+        """True for a TLS connection (after connect with tls, upgrade, or
+        the accept of a TLS listener)."""
+        return self._tls
 
     def bind(
         self,
@@ -262,16 +365,23 @@ class Socket(SocketBase):
         host: str = "0.0.0.0",
         backlog: "Optional[int]" = None,
         max_connections: "Optional[int]" = None,
+        tls: "Any" = None,
     ) -> "Socket":
-        """Make this unconnected socket a listening socket (see remora.bind)."""
+        """Make this unconnected socket a listening socket (see remora.bind);
+        tls, a server context (remora.tls.server), makes it a TLS listener."""
         if self._state != UNCONNECTED:
             raise WrongMode("only an unconnected socket can listen")
+        if tls is not None:
+            tls = tlssock.context_of(tls, True)
         family, addr = lookup(host, port_number, False)
         raw = port.listen(family, addr, backlog or profile.get("backlog"))
         self._s = raw
         self._state = LISTENING
         cap = max_connections or profile.get("max_connections")
-        self._accepting = Listener(raw, cap, Socket.accepted)
+        if tls is None:
+            self._accepting = Listener(raw, cap, Socket.accepted)
+        else:
+            self._accepting = tlssock.TLSListener(raw, cap, Socket.accepted, tls)
         dispatcher.register(self)
         return self
 

@@ -376,13 +376,14 @@ class App:
         """A buffer of size bytes for a request body (the reserve, if need be)."""
         return body_buffer(self, size)
 
-    async def serve(self, port_number: int, host: str = "0.0.0.0") -> None:
-        """Accept connections until the server stops (or shutdown() drains it)."""
-        await serve(self, port_number, host)
+    async def serve(self, port_number: int, host: str = "0.0.0.0", tls: "Any" = None) -> None:
+        """Accept connections until the server stops (or shutdown() drains it);
+        tls (remora.tls.server(cert, key)) serves HTTPS."""
+        await serve(self, port_number, host, tls)
 
     async def shutdown(self, grace_ms: int = 5000) -> None:
         """Stop accepting, let in-flight responses finish, then stop the server."""
         await shutdown(self, grace_ms)
 
-    def run(self, port_number: int = 8080, host: str = "0.0.0.0") -> None:
-        dispatcher.run(self.serve, port_number, host)
+    def run(self, port_number: int = 8080, host: str = "0.0.0.0", tls: "Any" = None) -> None:
+        dispatcher.run(self.serve, port_number, host, tls)

@@ -43,12 +43,14 @@ def body_buffer(app: "Any", size: int) -> "Any":
     return bytearray(size)
 
 
-async def serve(app: "Any", port_number: int, host: str = "0.0.0.0") -> None:
-    """Accept connections until the server stops (or shutdown() drains it)."""
+async def serve(app: "Any", port_number: int, host: str = "0.0.0.0", tls: "Any" = None) -> None:
+    """Accept connections until the server stops (or shutdown() drains it);
+    with tls (a server context), HTTPS: the listener hands out connections
+    whose handshake is done (remora.tlssock)."""
     from .. import net, sock
 
     # Room above the cap for answering 503 to the connections beyond it.
-    listener = net.bind(port_number, host, None, app.max_connections + 8)
+    listener = net.bind(port_number, host, None, app.max_connections + 8, tls)
     listener.refusal = OVERLOADED  # a connection with no heap for its task
     app.listening = listener
     accepting = listener.listener()  # type: Any

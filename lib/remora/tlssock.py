@@ -1,0 +1,195 @@
+"""TLS on remora's sockets: wrapping, the handshake's waits, its errors, and
+the accepting side of a TLS listener.
+
+A TLS socket is the same :class:`~remora.sock.Socket` with a different raw
+object behind it: the port's TLS Stream (``port/tls.py``), which reads,
+writes and is polled as a non-blocking socket is, so the reading loops,
+the cosocket write queue and the lingering ring work on it unchanged and
+a plain socket's reads and writes do no work for TLS at all.  What is
+TLS's own is the handshake, and it never blocks the dispatcher:
+
+- in a task (``await sock.connect(host, port, tls=ctx)``,
+  ``await sock.upgrade(ctx)``, a TLS listener's accept) every step that
+  waits suspends that task only, on the dispatcher's poller, in the
+  direction the step asked for (the seed's Figure 1, TCP then TLS);
+- on a worker thread the same steps wait in that thread's own poll;
+- a handshake has ``tls_handshake_ms`` (board profile) to finish: a peer
+  that stalls in the middle is closed then, and counts for nothing else.
+
+A TLS listener (``remora.bind(port, tls=ctx)``) hands out connections whose
+handshake is done: :class:`TLSListener` runs each handshake in a task of its
+own, so one slow client never holds up the others or the accept loop, and
+a worker thread given an accepted socket (the seed's example 3) reads and
+writes plain bytes at once.  Each TLS connection takes Mbed TLS's record
+buffers on a board's heap (about 23 KB, see ``bench/``), so the board's
+``tls_max`` caps how many are open in the process: a TLS connection beyond
+it is closed as soon as it is accepted, before any buffer is made, and a
+client's connect or upgrade beyond it raises :class:`TLSError`.  Refusals
+before a handshake send nothing: a plaintext answer means nothing to a TLS
+client.
+"""
+
+from . import dispatcher, log, port, profile
+from .errors import HandshakeFailed, NotTrusted, Shutdown, SocketError, Timeout, TLSError
+from .errors import WrongName
+from .listener import Listener
+from .rawio import remaining
+
+try:
+    from typing import Any, List, Optional
+except ImportError:
+    pass
+
+_LINES_PER_S = 5  # failed handshakes logged a second (a flood of them is counted)
+
+
+def option(key: str, default: int) -> int:
+    """A TLS key of the board profile (tls_max, tls_handshake_ms)."""
+    return profile.current().get(key, default)  # type: ignore[no-any-return]
+
+
+def context_of(tls: "Any", server_side: bool) -> "Any":
+    """The port's TLS context for a ``tls=`` argument: a context made by
+    remora.tls, or True for a client that verifies against the system's CAs
+    (CPython only: a board has no CA store)."""
+    from .port import tls as port_tls
+
+    if tls is True and not server_side:
+        return port_tls.default_client()
+    if getattr(tls, "server_side", None) is not server_side:
+        raise ValueError("a listener takes remora.tls.server(...), a client remora.tls.client(...)")
+    return tls
+
+
+def wrap(raw: "Any", context: "Any", hostname: "Optional[str]") -> "Any":
+    """The port's TLS Stream over the connected raw socket, counted against
+    the board's tls_max (TLSError beyond it; MemoryError when Mbed TLS's
+    buffers do not fit)."""
+    from .port import tls as port_tls
+
+    if port_tls.live() >= option("tls_max", 64):
+        raise TLSError("too many TLS connections (the board's tls_max)")
+    return context.wrap(raw, hostname)
+
+
+def failure(exc: BaseException) -> BaseException:
+    """The error a failed handshake step raises: NotTrusted, WrongName,
+    HandshakeFailed, MemoryError; a remora error as it is."""
+    if isinstance(exc, SocketError):
+        return exc
+    from .port import tls as port_tls
+
+    kind = port_tls.failure_kind(exc)
+    if kind == port_tls.OUT_OF_MEMORY:
+        return MemoryError("no heap for the TLS handshake")
+    detail = str(exc) or repr(exc)
+    if kind == port_tls.NOT_TRUSTED:
+        return NotTrusted("TLS: certificate not trusted: " + detail)
+    if kind == port_tls.WRONG_NAME:
+        return WrongName("TLS: certificate for another name: " + detail)
+    if kind == port_tls.HANDSHAKE:
+        return HandshakeFailed("TLS handshake failed: " + detail)
+    # The socket broke in the middle (a reset, an end of stream).
+    return HandshakeFailed("TLS handshake failed: connection lost (%s)" % detail)
+
+
+def handshake_blocking(stream: "Any", deadline: "Optional[int]") -> None:
+    """Run the handshake on this (worker) thread, waiting in its own poll."""
+    from .port import tls as port_tls
+
+    while True:
+        try:
+            want = stream.handshake()
+        except Exception as exc:
+            raise failure(exc)
+        if not want:
+            return
+        if not port.poll_wait(stream, want == port_tls.WANT_WRITE, remaining(deadline)):
+            raise Timeout("TLS handshake timeout")
+
+
+class TLSListener(Listener):
+    """The accepting side of a TLS listening socket: the Listener's cap,
+    backlog and lingering ring, plus a handshake task per connection and
+    the connections whose handshake is done, waiting for accept()."""
+
+    def __init__(self, raw: "Any", cap: int, make: "Any", context: "Any") -> None:
+        Listener.__init__(self, raw, cap, make)
+        self.context = context
+        self.ready = []  # type: List[Any]  # handshaken, waiting for accept()
+        self.failed = 0  # handshakes that failed or timed out
+        self.log_second = [0, 0]  # this second's start (ticks), lines logged in it
+
+    async def accept(self, timeout_ms: "Optional[int]" = None) -> "Any":
+        """The next connection whose handshake is done; raises Timeout."""
+        deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
+        while True:
+            if self.ready:
+                return self.ready.pop(0)
+            try:
+                # A finished handshake wakes this wait (port.wake_io below).
+                conn = await self._accept_one(deadline)
+                if conn is not None:
+                    self.start(conn)
+            except MemoryError:
+                port.collect()
+                await port.sleep_ms(10)
+
+    def start(self, conn: "Any") -> None:
+        """Begin conn's handshake in a task of its own, or close it at once
+        when the process has tls_max TLS connections open."""
+        from .port import tls as port_tls
+
+        if port_tls.live() >= option("tls_max", 64):
+            self.note("TLS connection cap (tls_max)", conn)
+            conn.linger()  # no buffer made: what it sent is dropped, then closed
+            return
+        try:
+            dispatcher.spawn(self.handshake(conn))
+        except MemoryError:
+            conn.linger()
+            raise
+
+    async def handshake(self, conn: "Any") -> None:
+        try:
+            await conn.upgrade(self.context, None, option("tls_handshake_ms", 10000))
+        except Shutdown:
+            return
+        except (SocketError, MemoryError) as exc:  # conn is closed already
+            self.failed += 1
+            self.note(exc, conn)
+            return
+        if self.closed:
+            conn.close()
+            return
+        try:
+            self.ready.append(conn)
+        except MemoryError:
+            conn.close()
+            raise
+        port.wake_io(self.raw, False)  # the accept loop's wait
+
+    def refuse(self, raw: "Any", answer: "Optional[bytes]" = None) -> None:
+        """A connection refused before its handshake: no answer (a
+        plaintext one means nothing to a TLS client), it lingers."""
+        self.linger(raw)
+
+    def note(self, why: "Any", conn: "Any") -> None:
+        # One line per failed or refused handshake, at most _LINES_PER_S a
+        # second: a flood cannot fill a board's console.
+        now = port.ticks_ms()
+        second = self.log_second
+        if port.ticks_diff(now, second[0]) >= 1000:
+            second[0] = now
+            second[1] = 0
+        if second[1] < _LINES_PER_S:
+            second[1] += 1
+            peer = conn.peer
+            log.info("TLS:", why, "from", peer[0] if peer else "-")
+
+    def close(self) -> None:
+        """Stop accepting; the handshaken connections not yet accepted close."""
+        Listener.close(self)
+        ready, self.ready = self.ready, []
+        for conn in ready:
+            conn.close()
