@@ -232,7 +232,11 @@ class Connection(Receiver, Aliases):
         flags = qos << 1 | (1 if retain else 0)
         # The packet, with a Topic Alias where one applies (5.0 §3.3.2.3.4);
         # the last check is its size.  The session keeps the message without.
-        data = self._alias_publish(topic, payload, flags, pid or 0, body)
+        if self.aliases_out and self.their_alias_max:
+            data = self._alias_publish(topic, payload, flags, pid or 0, body)
+        else:
+            data = encode.publish(topic, payload, flags, pid or 0, body)
+            self._check_size(data)
         if pid is not None:
             self.session.add(pid, flags, topic, payload, body)
         return pid, data
