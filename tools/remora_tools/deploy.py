@@ -50,16 +50,17 @@ SLACK_BLOCKS = 4  # the manifest, /remora.json, /remora.todo and a folder or two
 
 # One exec on the board: what it is and what it holds (printed as one JSON line).
 PROBE = """import sys, os, json
+getenv = getattr(os, "getenv", None)  # the unix port (remora sim) has it; boards do not
 r = {"platform": sys.platform, "mpy": getattr(sys.implementation, "_mpy", 0),
-     "version": sys.version, "board": os.getenv("REMORA_BOARD")}
+     "version": sys.version, "board": getenv("REMORA_BOARD") if getenv else None}
 try:
     import remora
     try:
         os.stat(remora.__file__)
         r["remora"] = "files"
     except OSError:
-        r["remora"] = "frozen"
-except ImportError:
+        r["remora"] = "frozen"  # frozen modules are not on the filesystem
+except Exception:  # absent, or a broken copy in /lib (the deploy replaces it)
     r["remora"] = None
 s = os.statvfs("/")
 r["block"] = s[0]
@@ -203,6 +204,8 @@ class Deploy:
             elif "traceback" in where and not line.startswith(" "):
                 return line  # the exception that ended main.py
             if "deploy did not finish" in line:
+                return line
+            if line.startswith("remora: wifi: setup:"):  # no network: the setup page serves
                 return line
             if line.startswith("MicroPython v"):  # the REPL's banner: main.py has ended
                 return "main.py ended without serving"
