@@ -2,7 +2,7 @@
 
 The accept task waits asynchronously for connections and hands each one to
 the worker pool, where web_server uses it as a plain blocking socket.
-(Plain TCP here; TLS comes with the TLS issue.)
+(Plain TCP here; examples/ex03_https_pool.py is the same over TLS.)
 
     remora run examples/ex03_http10.py PORT
 """

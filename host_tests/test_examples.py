@@ -399,6 +399,44 @@ def test_ex03_http10_concurrent(program):
     no_task_errors(prog)
 
 
+def test_ex03_https_pool(program, tmp_path):
+    """Example 3 over TLS: curl and CPython's ssl, verifying the development
+    certificate; requests at once, as many as the board's tls_max (2 on the esp32: each
+    TLS connection's buffers take about 24 KB of its heap), three rounds of them."""
+    import ssl
+
+    from remora_tools import cert
+
+    cert.make(str(tmp_path))
+    port = harness.free_port()
+    prog = program(example("ex03_https_pool"), port, str(tmp_path))
+    assert prog.ready() == port
+    out = subprocess.run(
+        ["curl", "-s", "-0", "-i", "--cacert", str(tmp_path / "localhost.pem"),
+         "https://localhost:%d/any" % port],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=15,
+    )
+    assert out.stdout == HELLO_RESPONSE, (out.stdout, out.stderr, prog.output())
+    context = ssl.create_default_context(cafile=str(tmp_path / "localhost.pem"))
+
+    def one(i):
+        # Read to the server's close: its TLS slot is free again for the next round.
+        raw = socket.create_connection(("127.0.0.1", port), 15)
+        with context.wrap_socket(raw, server_hostname="localhost") as conn:
+            conn.sendall(b"GET /page/%d HTTP/1.0\r\n\r\n" % i)
+            return recv_until_eof(conn)
+
+    at_once = harness.boards_profile("esp32")["tls_max"]
+    for _ in range(3):
+        workers = [Worker(one, i) for i in range(at_once)]
+        for w in workers:
+            w.start()
+        got = [w.get(30) for w in workers]
+        assert got == [HELLO_RESPONSE] * at_once, prog.output()
+    assert prog.returncode is None, prog.output()
+    no_task_errors(prog)
+
+
 # ---------------------------------------------------------------------------
 # ex04: asynchronous client socket
 
