@@ -378,3 +378,56 @@ def test_upgrade_client(program, certs):
     assert (r["before"], r["after"]) == ("False", "True")
     assert r["task_echo"] == "secure task"
     assert r["worker_echo"] == "secure worker"
+
+
+# -- https:// and wss:// in remora's HTTP and WebSocket clients ----------------------------
+
+
+def test_https_and_wss_clients(program, certs):
+    """remora.httpc and remora.ws.connect over TLS, in a task and on a worker; the peers
+    are CPython's http.server and the websockets library, both behind CPython's ssl."""
+    import http.server
+
+    from websockets.sync.server import serve
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(os.path.join(certs, "localhost.pem"),
+                            os.path.join(certs, "localhost-key.pem"))
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = b"secure hello"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    web.socket = context.wrap_socket(web.socket, server_side=True)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+
+    def echo(ws):
+        for message in ws:
+            ws.send(message)
+
+    wss = serve(echo, "127.0.0.1", 0, ssl=context)
+    threading.Thread(target=wss.serve_forever, daemon=True).start()
+    try:
+        r = results(program(
+            SCENARIOS, "httpc", certs, "https://localhost:%d/hello" % web.server_address[1],
+            "wss://localhost:%d/" % wss.socket.getsockname()[1]))
+    finally:
+        web.shutdown()
+        web.server_close()
+        wss.shutdown()
+    assert r["task_https"] == "200 secure hello"
+    assert r["task_https_again"] == "200"
+    assert r["worker_https"] == "200 secure hello"
+    assert r["untrusted"] == "NotTrusted"
+    assert r["task_wss"] == "task"
+    assert r["worker_wss"] == "worker"

@@ -238,6 +238,51 @@ async def upgrade_client(args):
     result("worker_echo", await remora.thread_call(_upgrade_blocking, certs, port))
 
 
+# -- https:// and wss:// in the HTTP and WebSocket clients ---------------------------------
+
+
+def _httpc_blocking(certs, url):
+    from remora.httpc import Client
+
+    resp = Client(tls=client_context(certs)).get(url)
+    return "%d %s" % (resp.status, resp.body.decode())
+
+
+def _wss_blocking(certs, url):
+    from remora import ws as rws
+
+    ws = rws.connect(url, tls=client_context(certs))
+    try:
+        ws.write("worker")
+        return ws.receive()
+    finally:
+        ws.close()
+
+
+async def httpc(args):
+    from remora import ws as rws
+    from remora.httpc import Client
+
+    certs, https_url, wss_url = args[0], args[1], args[2]
+    client = Client(tls=client_context(certs))
+    resp = await client.get(https_url)
+    result("task_https", "%d %s" % (resp.status, resp.body.decode()))
+    resp = await client.get(https_url)  # kept alive: the same TLS connection
+    result("task_https_again", resp.status)
+    client.close()
+    result("worker_https", await remora.thread_call(_httpc_blocking, certs, https_url))
+    try:
+        await Client(tls=client_context(certs, "other")).get(https_url)
+        result("untrusted", "connected")
+    except remora.SocketError as exc:
+        result("untrusted", name_of(exc))
+    ws = await rws.connect(wss_url, tls=client_context(certs))
+    await ws.write("task")
+    result("task_wss", await ws.receive())
+    await ws.close()
+    result("worker_wss", await remora.thread_call(_wss_blocking, certs, wss_url))
+
+
 async def main(args):
     await globals()[args[0]](args[1:])
     print("DONE")

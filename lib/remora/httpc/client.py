@@ -32,9 +32,11 @@ replaced once, transparently, when nothing of the response had come.
 * ``ws://`` and ``wss://`` URLs send the WebSocket opening handshake
   (offering ``subprotocols``); a 101 keeps the connection in ``resp.sock``
   for ``remora.ws.http2sock(resp)`` (the seed's ``http2sock``).
-* TLS: ``https://`` and ``wss://`` URLs are parsed and keyed apart, and
-  ``Client(tls=...)`` is the place for a TLS context; TLS itself arrives in
-  a later issue: for now such a URL raises NotImplementedError.
+* TLS: ``https://`` and ``wss://`` URLs connect with TLS (the handshake
+  suspends only the exchange's task, or blocks the worker), verifying the
+  server against ``Client(tls=remora.tls.client(ca=...))``; without one,
+  the system's CAs (CPython; a board has no CA store, so it needs ``tls``).
+  Failures: ``remora.NotTrusted``, ``WrongName``, ``HandshakeFailed``.
 """
 
 # The deepest chain first (see exchange.py: a worker's C stack is small).
@@ -83,7 +85,7 @@ class Client:
     (``connect_timeout_ms`` of the board profile); ``keep``: idle
     connections kept for reuse; ``max_body``: the largest response body
     collected in memory (``httpc_max_body`` of the profile by default);
-    ``tls``: reserved for TLS (a later issue).
+    ``tls``: the client context for https:// and wss:// (remora.tls.client).
     """
 
     def __init__(
@@ -220,12 +222,11 @@ class Client:
             resp = self._exchange_blocking(url, steps)
 
     def _exchange_blocking(self, url: "URL", make: "_Steps") -> "Response":
-        self._check_tls(url)
         sock = self._take(url.key(), BLOCKING)
         while True:
             reused = sock is not None
             if sock is None:
-                sock = connect_blocking(url.host, url.port, self.timeout_ms)
+                sock = connect_blocking(url.host, url.port, self.timeout_ms, self.tls_for(url))
             job = _Job(url, make(), None)
             try:
                 resp = _steps_blocking(sock, job)
@@ -251,7 +252,6 @@ class Client:
                 url, steps = flow.send(resp)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            self._check_tls(url)
             sock = self._take(url.key(), COSOCKET)
             while True:
                 reused = sock is not None
@@ -280,11 +280,12 @@ class Client:
             sock.close()
         return resp
 
-    def _check_tls(self, url: "URL") -> None:
-        if url.secure:
-            # The place for TLS: wrap the connection here (Socket.upgrade in
-            # a later issue) with self.tls as the context.
-            raise NotImplementedError("TLS (https://, wss://) arrives in a later issue")
+    def tls_for(self, url: "URL") -> "Any":
+        """The tls argument of the connect for url: None for http:// and
+        ws://, else the client's context (True: the system's CAs)."""
+        if not url.secure:
+            return None
+        return True if self.tls is None else self.tls
 
     # -- kept-alive connections ----------------------------------------------------
 
@@ -338,7 +339,7 @@ async def _exchange_task(sock: "Any", client: "Client", job: "_Job") -> None:
     try:
         url = job.url
         if sock.state() == UNCONNECTED:
-            await sock.connect(url.host, url.port, client.timeout_ms)
+            await sock.connect(url.host, url.port, client.timeout_ms, client.tls_for(url))
         steps = job.steps
         value = None  # type: Any
         while True:

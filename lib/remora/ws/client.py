@@ -70,15 +70,18 @@ def connect(
     auth: "Any" = None,
     timeout_ms: "Optional[int]" = None,
     max_message: "Optional[int]" = None,
+    tls: "Any" = None,
 ) -> "Any":
-    """Open a WebSocket to ``url`` (ws://; wss:// with TLS, a later issue):
-    awaitable in a task, blocking on a worker thread.  ``headers`` (Origin,
-    cookies) and ``auth`` (Basic or Digest) go with the opening request.
-    Raises HandshakeError when the server does not switch (its status)."""
+    """Open a WebSocket to ``url`` (ws://, or wss:// verified against
+    ``tls``, a remora.tls.client context; the system's CAs without one, on
+    CPython): awaitable in a task, blocking on a worker thread.  ``headers``
+    (Origin, cookies) and ``auth`` (Basic or Digest) go with the opening
+    request.  Raises HandshakeError when the server does not switch (its
+    status), NotTrusted/WrongName/HandshakeFailed when TLS fails."""
     from ..httpc.client import Client
     from .. import dispatcher
 
-    client = Client(timeout_ms=timeout_ms, keep=0)
+    client = Client(timeout_ms=timeout_ms, keep=0, tls=tls)
     call = client.request("GET", url, headers=headers, auth=auth, redirects=0,
                           subprotocols=subprotocols)
     if dispatcher.on_dispatcher():
