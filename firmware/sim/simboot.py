@@ -38,6 +38,13 @@ def _mount(root, size):
     os.chdir("/")
 
 
+def _run(path):
+    try:
+        return simboard.run(path)
+    except KeyboardInterrupt:  # a Ctrl-C meant for code that had just ended
+        return simboard.NORMAL_EXIT
+
+
 def _reset_sequence():
     _mount(os.getenv("REMORA_SIM_FLASH") or ".", os.getenv("REMORA_SIM_FLASH_BYTES"))
     import simmachine
@@ -48,9 +55,9 @@ def _reset_sequence():
     simboard.console()
     raw = os.getenv("REMORA_SIM_RAW") == "1"
     forced = simboard.FORCED_EXIT
-    if simboard.run("boot.py") & forced:
+    if _run("boot.py") & forced:
         return raw
-    if not raw and simboard.run("main.py") & forced:
+    if not raw and _run("main.py") & forced:
         return raw
     return simboard.repl(raw)
 

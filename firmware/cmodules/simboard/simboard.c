@@ -18,6 +18,9 @@
 // input and forwards it to a second pipe that becomes stdin, and while code
 // runs it turns Ctrl-C into a KeyboardInterrupt instead of a byte.
 //
+// As on a board, a Ctrl-C that arrives while a command is still being received or
+// compiled (before it runs) is a byte for the REPL, not an interrupt.
+//
 // "While code runs" is what pyexec.c says with mp_hal_set_interrupt_char():
 // on the unix port that installs a SIGINT handler (CHAR_CTRL_C) or restores
 // SIG_DFL (-1), so the SIGINT disposition is the flag, read atomically.  The
@@ -142,6 +145,10 @@ static mp_obj_t simboard_console(void) {
     sa.sa_handler = wake_handler;  // no SA_RESTART: blocking calls return EINTR
     sigemptyset(&sa.sa_mask);
     sigaction(SIMBOARD_WAKE_SIGNAL, &sa, NULL);
+    // main.c enabled Ctrl-C for the whole of `-m simboot`; on a board it is enabled only
+    // while code runs (pyexec.c switches it), so the REPL reads Ctrl-C as a byte.  Before
+    // the thread starts, so that no early Ctrl-C lands in simboot itself.
+    mp_hal_set_interrupt_char(-1);
     // The receive thread allocates nothing from MicroPython's heap, so it is not one of
     // MicroPython's threads (the collector does not scan it).
     pthread_t thread;
@@ -150,9 +157,6 @@ static mp_obj_t simboard_console(void) {
     }
     pthread_detach(thread);
     started = true;
-    // main.c enabled Ctrl-C for the whole of `-m simboot`; on a board it is enabled only
-    // while code runs (pyexec.c switches it), so the REPL reads Ctrl-C as a byte.
-    mp_hal_set_interrupt_char(-1);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(simboard_console_obj, simboard_console);
@@ -161,6 +165,11 @@ static MP_DEFINE_CONST_FUN_OBJ_0(simboard_console_obj, simboard_console);
 typedef int (*main_fn_t)(const void *arg);
 
 static int in_main(main_fn_t fn, const void *arg) {
+    // A Ctrl-C taken as an interrupt just as the code it was meant for ended (the receive
+    // thread saw it enabled, then pyexec.c disabled it) is dropped, not raised later.
+    if (MP_STATE_MAIN_THREAD(mp_pending_exception) == MP_OBJ_FROM_PTR(&MP_STATE_VM(mp_kbd_exception))) {
+        MP_STATE_MAIN_THREAD(mp_pending_exception) = MP_OBJ_NULL;
+    }
     mp_obj_dict_t *globals = mp_globals_get();
     mp_obj_dict_t *locals = mp_locals_get();
     mp_globals_set(&MP_STATE_VM(dict_main));
