@@ -61,6 +61,14 @@ def test_station_retries_with_back_off_then_starts_the_app(runtime, tmp_path):
         prog.wait_for_line("APP STARTED --port 8080")
 
 
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 def _post(url, fields):
     data = urllib.parse.urlencode(fields).encode()
     try:
@@ -84,8 +92,8 @@ def test_wrong_password_opens_the_setup_page_and_new_credentials_are_used(runtim
                            "http://127.0.0.1:%d/" % port)
         prog.wait_for_line("READY %d" % port)
         url = "http://127.0.0.1:%d/" % port
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            page = resp.read().decode()
+        status, page = _get(url)
+        assert status == 200, "%s %s\n%s" % (status, page, prog.output())
         assert "Wi-Fi setup" in page and "<option value='home'>" in page
         status, body = _post(url + "save", {"ssid": "home", "password": "short"})
         assert status == 400 and "8 to 63 characters" in body
