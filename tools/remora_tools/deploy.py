@@ -146,6 +146,8 @@ class Deploy:
                       "wifi": config.get("wifi") or {}}
         if args.ap_password is not None:
             new_config["wifi"]["ap_password"] = args.ap_password
+        if args.ap_fallback is not None:
+            new_config["wifi"]["ap_fallback"] = args.ap_fallback == "on"
         return {"board": board, "files": files, "changed": changed, "gone": gone,
                 "config": new_config, "remora": with_remora}
 
@@ -284,6 +286,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--ssid", help="Wi-Fi network to join (saved in /wifi.json)")
     parser.add_argument("--password", help="its password")
     parser.add_argument("--ap-password", help="password of the setup access point (8+ chars)")
+    parser.add_argument("--ap-fallback", choices=("on", "off"),
+                        help="open the setup access point when Wi-Fi fails (default on)")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to wait for the application's READY line")
     parser.add_argument("--no-check", action="store_true", help="do not restart and fetch /")
