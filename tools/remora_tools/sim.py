@@ -282,8 +282,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     sim = Simulator(args.board, flash, size, not args.quiet)
 
     def stop(signum: int, frame: object) -> None:
+        # Only a flag and a signal here: the loop may be inside subprocess's wait, whose
+        # lock a wait from this handler would deadlock on.  The board's output ends,
+        # which wakes the loop, and close() reaps the process.
         sim.stopping = True
-        sim.kill()  # the board's output ends, which wakes the loop
+        if sim.proc is not None:
+            try:
+                os.killpg(sim.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
