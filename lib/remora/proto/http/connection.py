@@ -131,6 +131,14 @@ class Connection:
         # message (or the new protocol's bytes) waits in the buffer.
         return PAUSED
 
+    def limit_body(self, max_body: int) -> None:
+        """The largest body the peer's current message may have, instead of
+        the limits' ``max_body``: set between its head and its first body
+        event (a server route that streams its request body sets its own).
+        A Content-Length over it makes that next event raise 413; chunks
+        that add up past it raise 413 at the size line that crosses it."""
+        self._rb.limit(max_body)
+
     def _their_head(self, rb: "Reader") -> "Any":
         """The peer's next head as an event, or None while incomplete (the role's)."""
         raise NotImplementedError

@@ -131,7 +131,11 @@ class Reader:
         self.eof = False
         self.mode = _LENGTH
         self.left = 0  # see the modes
-        self.total = 0  # sum of the chunk sizes so far, bounded by max_body
+        self.total = 0  # sum of the chunk sizes so far, bounded by cap
+        # The largest body of the message being read: the limits' max_body
+        # unless the driver set this message's own (limit, before its first
+        # body event: a server route that streams a large body).
+        self.cap = limits.max_body
 
     def feed(self, data: "Any") -> None:
         if type(data) is not bytes:
@@ -294,7 +298,7 @@ class Reader:
         then True is returned.
         """
         self.total = 0
-        max_body = self.limits.max_body
+        self.cap = max_body = self.limits.max_body
         if te is not None:
             # Rule 3: both present is a request smuggling attempt; reject it.
             if cl is not None:
@@ -324,15 +328,25 @@ class Reader:
                 item = item.strip(" \t")
                 if not item or item.strip("0123456789"):
                     raise _bad(_E_CL)
-                number = int(item) if len(item) < 19 else max_body + 1
+                if len(item) > 18:
+                    raise _bad(_E_BODY_SIZE, 413)  # beyond any limit, and any int we keep
+                number = int(item)
                 if length >= 0 and number != length:
                     raise _bad(_E_CL_CONFLICT)
                 length = number
-            if length > max_body:
-                # Refused from the head alone, before any body is buffered.
-                raise _bad(_E_BODY_SIZE, 413)
+            # A length over the cap is refused by the first body event
+            # (body()), before any body byte is buffered: between the head
+            # and that event the driver may still set this message's own
+            # cap (limit()).
             self.left = length
         return False
+
+    def limit(self, cap: int) -> None:
+        """The largest body of this message: ``cap`` instead of max_body
+        (before its first body event; a server route that streams)."""
+        self.cap = cap
+        if self.mode == _CLOSE:
+            self.left = cap
 
     def body(self) -> "Any":
         """The next Data or EndOfMessage of the body, or None for more bytes."""
@@ -343,6 +357,10 @@ class Reader:
             left = self.left
             if left == 0:
                 return _END
+            if left > self.cap:
+                # Refused from the head alone, before any body is buffered
+                # (left only shrinks, and never past the cap once read).
+                raise _bad(_E_BODY_SIZE, 413)
             if size == 0:
                 # RFC 9112 §8: a close before Content-Length bytes is an incomplete message.
                 if self.eof:
@@ -395,7 +413,7 @@ class Reader:
                     raise _bad(_E_CHUNK_SIZE)
                 size = int(line, 16)
                 self.total += size
-                if self.total > limits.max_body:
+                if self.total > self.cap:
                     raise _bad(_E_BODY_SIZE, 413)
                 self.left = size
                 self.mode = _CHUNK if size else _TRAILERS
