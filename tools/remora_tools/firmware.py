@@ -186,9 +186,35 @@ def unix_make_argv(
         ["make", "-C", os.path.join(src, "ports", "unix"), JOBS, *UNIX_MAKE_VARS,
          "FROZEN_MANIFEST=" + (manifest or os.path.join(repo, "firmware", "unix", "manifest.py")),
          "USER_C_MODULES=" + os.path.join(repo, "firmware", "cmodules"),
+         # The board's own configuration on top of the port's (board_config.h);
+         # the escaped quotes survive the shell that runs the compiler.
+         "CFLAGS_EXTRA=-DMP_CONFIGFILE=\\\"%s\\\""
+         % os.path.join(repo, "firmware", "unix", "board_config.h"),
          "BUILD=" + (build or os.path.join(out, "unix32")),
          "MICROPY_MPYCROSS=" + mpy_cross_path()],
     ]
+
+
+def _configured(build: str) -> None:
+    """Start build afresh when the compiler's configuration changed.
+
+    make rebuilds what changed in the sources, not what changed on its
+    command line: a new board_config.h or make variable would leave objects
+    compiled the old way (py/mpconfig.h: "rebuild from scratch").  The
+    configuration in force is kept in build/.config."""
+    with open(os.path.join(paths.repo_root(), "firmware", "unix", "board_config.h")) as f:
+        config = f.read() + "\n".join(UNIX_MAKE_VARS) + "\n"
+    stamp = os.path.join(build, ".config")
+    try:
+        with open(stamp) as f:
+            if f.read() == config:
+                return
+    except OSError:
+        pass
+    shutil.rmtree(build, ignore_errors=True)
+    os.makedirs(build)
+    with open(stamp, "w") as f:
+        f.write(config)
 
 
 def _prune(bin_dir: str, current: str, prefix: str = "micropython-unix32-") -> None:
@@ -225,6 +251,7 @@ def build_unix(src: str, digest: str, quiet: bool = False) -> str:
     # makemanifest.py recompiles a frozen module only when its source is newer than the
     # .mpy it made last time; mtimes lie after a checkout of older files, so the frozen
     # modules are always compiled afresh (a few seconds) and the content hash decides.
+    _configured(os.path.join(out, "unix32"))
     shutil.rmtree(os.path.join(out, "unix32", "frozen_mpy"), ignore_errors=True)
     for argv in unix_make_argv(src):
         _run(argv, log)
@@ -353,6 +380,7 @@ def unix_variant(
             print("remora: building the firmware variant %r (the simulated board's, plus %s) "
                   "from %s, log %s" % (name, "; ".join(lines), src, log),
                   file=sys.stderr, flush=True)
+        _configured(build)
         shutil.rmtree(os.path.join(build, "frozen_mpy"), ignore_errors=True)  # see build_unix
         for argv in unix_make_argv(src, manifest, build):
             _run(argv, log)
