@@ -154,8 +154,9 @@ class Deploy:
     def upload(self, link: BoardLink, info: Dict[str, Any], plan: Dict[str, Any]) -> None:
         files, changed = plan["files"], plan["changed"]
         block = int(info["block"] or 4096)
-        need = sum(_blocks(os.path.getsize(files[p][0]), block) for p in changed) * block
-        need += SLACK_BLOCKS * block
+        need = sum(_blocks(os.path.getsize(files[p][0]), block) for p in changed)
+        # A folder may be new too (a block each, on littlefs two): counted as if all were.
+        need = (need + len(_folders(changed)) + SLACK_BLOCKS) * block
         if need > int(info["free"]):
             raise DeployError(
                 "not enough room on the board's flash: the %d changed files need %d KiB "
