@@ -14,7 +14,7 @@ from typing import List, Optional
 from . import harness
 
 PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_heap", "http_idle", "imports", "ws",
-         "mqtt")
+         "mqtt", "tls")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
