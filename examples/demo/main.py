@@ -105,10 +105,14 @@ def build(root, pages_compiled, ntp):
         finally:
             chat.remove(ws)
 
-    @app.route("/echo", methods=("POST",))
+    @app.route("/echo", methods=("POST",), stream=True, max_body=16 << 20)
     async def echo(req):
+        # Streamed both ways: each piece of the body goes back as it comes,
+        # so a body of any size up to 16 MiB passes a board's heap.
         ctype = req.header("content-type", "application/octet-stream")
-        return Response(req.body, 200, [["content-type", ctype]])
+        resp = Response(req.stream, 200, [["content-type", ctype]])
+        resp.length = req.stream.length  # chunked when the request was
+        return resp
 
     return app
 

@@ -58,6 +58,8 @@ class App:
         self.dev = port.getenv("REMORA_DEV") == "1" if dev is None else dev
         self.state = {}  # type: Dict[str, Any]  # the application state pages see as `app`
         self.router = Router()
+        # The handlers of streaming routes, and each one's body limit.
+        self.streaming = {}  # type: Dict[Any, int]
         self.mounts = []  # type: List[Tuple[str, Any, bool]]  # prefix, server, async
         self.guards = []  # type: List[Tuple[str, Any]]
         self.sessions = None  # type: Any
@@ -83,12 +85,17 @@ class App:
         methods: "Tuple[str, ...]" = ("GET",),
         worker: bool = False,
         cors: "Any" = None,
+        stream: bool = False,
+        max_body: "Optional[int]" = None,
     ) -> "Callable[..., Any]":
         """Decorator: handle requests for path (with ``<name>`` parameters).
 
         worker=True runs the handler on the worker pool (503 when its queue
         is full), where blocking calls are allowed.  cors: a cors.CORS for
-        this route's cross-origin requests (see App.cors).
+        this route's cross-origin requests (see App.cors).  stream=True
+        leaves the body unread for the handler, which reads it as it
+        arrives from ``req.stream`` (body.py), up to max_body bytes (413
+        beyond; by default 1 MiB) whatever the board's http_max_body.
         """
         if cors is not None:
             cut = path.find("<")
@@ -96,6 +103,8 @@ class App:
 
         def register(handler: "Callable[..., Any]") -> "Callable[..., Any]":
             self.router.add(path, handler, tuple(methods), worker)
+            if stream:
+                self.streaming[handler] = max_body if max_body is not None else 1 << 20
             return handler
 
         return register
@@ -173,6 +182,20 @@ class App:
             # Form login: its own pages stay reachable without credentials.
             self.router.add(login, authenticator.handle_login, ("GET", "POST"))
             self.router.add(authenticator.logout_path, authenticator.handle_logout, ("GET", "POST"))
+
+    def streams(self, req: "Any", conn: "Any") -> bool:
+        """Whether req's route reads its body as a stream; if so, conn's
+        body limit becomes the route's (the match is kept for handle)."""
+        matched = self.router.match(req.method, req.path)
+        route = matched[0]
+        if route is None:
+            return False
+        req.matched = matched
+        limit = self.streaming.get(route.handler)
+        if limit is None:
+            return False
+        conn.limit_body(limit)
+        return True
 
     # -- hooks and error handlers (see hooks.py) --------------------------------
 
@@ -270,14 +293,19 @@ class App:
             if resp is None and self.guards:
                 resp = await self._guard(req, path)
             if resp is None:
-                route, params = self.router.match(req.method, path)
+                matched = req.matched
+                route, params = matched if matched else self.router.match(req.method, path)
                 if route is not None:
                     if params:
                         req.params = params
                     if route.worker:
-                        from .. import pool
+                        if req.stream is not None:
+                            # The worker's body reads are this task's to do.
+                            result = await req.stream.call(route.handler, req, **params)
+                        else:
+                            from .. import pool
 
-                        result = await pool.call(route.handler, req, **params)
+                            result = await pool.call(route.handler, req, **params)
                     else:
                         # Without parameters, no kwargs dict to build.
                         result = route.handler(req, **params) if params else route.handler(req)
@@ -295,6 +323,9 @@ class App:
             # then closes the connection to free its memory), not a 500.
             raise
         except Exception as exc:
+            stream = req.stream
+            if stream is not None and exc is stream.error:
+                raise  # the body failed, not the handler: the server answers (413, 408, ...)
             resp = await self.failure(req, exc)
         if hooks is not None and hooks.after:
             resp = await self._after(req, resp, hooks)

@@ -14,8 +14,6 @@ except ImportError:
     pass
 
 
-
-
 class Request:
     # Class-level defaults: the server sets a few per request; the rest stay
     # unset on most requests, and a small instance dict is less heap to
@@ -27,6 +25,11 @@ class Request:
     conn = None  # type: Any  # the core connection (None once req2sock took it)
     sock = None  # type: Any  # the connection's socket
     response = None  # type: Any  # set for pages: the Response they write
+    # A streaming route's body as it arrives (a body.BodyStream), else None.
+    stream = None  # type: Any
+    # The route found for this request before its body was read (a
+    # streaming route's), so that App.handle does not look it up again.
+    matched = None  # type: Any
     _raw_path = None  # type: Optional[str]
     _query = ""
     _args = None  # type: Optional[Dict[str, str]]

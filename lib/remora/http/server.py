@@ -16,15 +16,19 @@ that the App's sweeper reads, instead of a timer per read:
 - ``BODY``, ``http_body_ms``: from the first wait for a body to its end (a
   body that drips in, a slow POST, would otherwise hold a slot for hours);
   408.  Also the second an error answer gets to be read before the close.
+  A streaming route's body (body.py) is timed by its pace instead: the
+  clock runs while the server waits for the client, and every KiB that
+  comes winds it back to ``http_body_ms``.
 - ``BUSY``: handling or answering; no deadline.
 """
 
 from .. import dispatcher, log, port
 from ..errors import SocketError, Timeout
-from ..proto.http.events import NEED_DATA, Data, EndOfMessage, ProtocolError, ResponseHead
+from ..proto.http.events import NEED_DATA, Data, EndOfMessage, ProtocolError
 from ..proto.http.server import ServerConnection
 from ..proto.http.state import DONE
 from . import httpdate
+from .body import CONTINUE, BodyStream
 from .request import Request
 from .response import Response
 
@@ -32,8 +36,6 @@ try:
     from typing import Any, List, Optional
 except ImportError:
     pass
-
-_CONTINUE = ResponseHead(100, [])
 
 # The answer to a request that did not fit in the heap, whole and constant
 # (it stays in flash on a board): sending it allocates nothing when nothing
@@ -124,22 +126,36 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             req.peer = sock.peer
             req.sock = sock
             watch.kind = BUSY
-            if conn.client_is_waiting_for_100_continue:
-                # RFC 9110 §10.1.1: tell the client to send the body it announced.
-                await sock.write(conn.send(_CONTINUE))
-            event = conn.next_event()
-            if type(event) is not EndOfMessage:
-                if not await _read_body(sock, conn, app, watch, req, event):
-                    return  # the client left mid-body
+            stream = None
+            if app.streaming and app.streams(req, conn):
+                # A streaming route (body.py): the handler reads the body.
+                stream = req.stream = BodyStream(sock, conn, watch, app.body_ms, conn.next_event())
+            else:
+                event = conn.next_event()  # a Content-Length over the limit: 413 here
+                if type(event) is not EndOfMessage:
+                    if event is NEED_DATA and conn.client_is_waiting_for_100_continue:
+                        # RFC 9110 §10.1.1: tell the client to send the body it announced.
+                        await sock.write(conn.send(CONTINUE))
+                    if not await _read_body(sock, conn, app, watch, req, event):
+                        return  # the client left mid-body
             resp = await app.handle(req)
             if req.conn is None:
                 return  # req2sock took the socket: it is no longer ours
+            if stream is not None and stream.error is not None:
+                raise stream.error  # the body failed (413, 400, 408, gone): answered below
             pending = _answer(sock, conn, watch, req, resp)
             if pending is not None:
                 await pending
             if log.access_log():
                 ms = port.ticks_diff(port.ticks_ms(), started)
                 log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
+            if stream is not None and not stream.done:
+                # The handler left part of the body unread: the connection
+                # ends, once what the client still sends is dropped (a
+                # close with unread bytes would reset the answer away).
+                watch.start(BODY, 1000)
+                await _drain(sock)
+                return
             req = resp = pending = event = None  # type: ignore[assignment]
             app.keep_reserve()
             if conn.our_state != DONE or conn.their_state != DONE or app.draining:
@@ -147,7 +163,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             conn.start_next_cycle()
     except ProtocolError as exc:
         log.refused(exc.status, str(exc), sock.peer)  # the reason: for the log only
-        await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
+        if not watch.answering:  # else a streamed answer is cut off (its framing shows it)
+            await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
     except MemoryError:
         # This request did not fit in the heap: refuse it (DESIGN.md: refuse
         # work, never crash); the memory returns when the connection ends.
@@ -168,7 +185,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         if watch.kind != IDLE:
             slow = "request head too slow" if watch.kind == HEAD else "request body too slow"
             log.refused(408, slow, sock.peer)
-            await _send_error(sock, conn, watch, 408, "")
+            if not watch.answering:
+                await _send_error(sock, conn, watch, 408, "")
     except SocketError:
         pass  # the peer went away
     except Exception as exc:
@@ -239,7 +257,12 @@ def _answer(sock: "Any", conn: "Any", watch: "Watch", req: "Request", resp: "Res
     if isinstance(body, str):
         body = body.encode()
     if not isinstance(body, (bytes, bytearray, memoryview)):
-        pending = _send_stream(sock, conn, req, _stream_head(conn, resp), body)
+        head = b""
+        if conn.client_is_waiting_for_100_continue and req.stream is not None:
+            # A streamed answer to a body not read yet (an echo, say): the
+            # body it reads must come, so the 100 goes before the head.
+            head = conn.send(CONTINUE)
+        pending = _send_stream(sock, conn, req, head + _stream_head(conn, resp), body)
         watch.answering = True
         return pending
     pieces = _bytes_response(conn, req, resp, body)
