@@ -31,7 +31,7 @@ errors, a TLS listener's accepting side) in :mod:`.tlssock`.
 """
 
 from . import dispatcher, port, profile, tlssock, writequeue
-from .errors import CannotConnect, Closed, DispatcherBlocked, Timeout, WrongMode
+from .errors import CannotConnect, DispatcherBlocked, Timeout, WrongMode
 from .listener import Listener
 from .rawio import connect_blocking, connected, deadline_in, lookup, lookup_in_task
 from .rawio import recv_blocking, remaining, send_blocking, start_connect
@@ -46,10 +46,9 @@ except ImportError:
     pass
 
 
-class Socket(SocketBase):
-    """A TCP or UDP socket in one of the three modes (see the module doc)."""
-
-    _tls = False  # a TLS connection: its raw object is the port's TLS Stream
+class Socket(SocketBase, tlssock.TLSParts):
+    """A TCP or UDP socket in one of the three modes (see the module doc);
+    TLS (connect with tls, upgrade, secure) comes from tlssock.TLSParts."""
 
     # -- reading -------------------------------------------------------------
 
@@ -279,85 +278,6 @@ class Socket(SocketBase):
         if tls is not None:
             await self._upgrade_in_task(tls, hostname or host, None)
         return self
-
-    # -- TLS -----------------------------------------------------------------
-
-    def upgrade(
-        self, tls: "Any", server_hostname: "Optional[str]" = None, timeout_ms: "Optional[int]" = None
-    ) -> "Any":
-        """Make this connected socket a TLS connection (seed: socket:upgrade).
-
-        tls is a client context (``remora.tls.client``; True: the system's
-        CAs) or a server one (``remora.tls.server``): either side of a
-        protocol that turns secure midway (STARTTLS) upgrades.  Call it
-        between messages, with nothing read ahead or queued.  In a task,
-        ``await sock.upgrade(...)``: the handshake suspends this task only;
-        on a worker thread it blocks.  timeout_ms defaults to the board's
-        ``tls_handshake_ms``.  Raises NotTrusted, WrongName,
-        HandshakeFailed, Timeout (the socket is closed then), TLSError over
-        the board's ``tls_max``.  Returns this socket.
-        """
-        deadline = deadline_in(timeout_ms or tlssock.option("tls_handshake_ms", 10000))
-        if dispatcher.on_dispatcher():
-            return self._upgrade_in_task(tls, server_hostname, deadline)
-        stream = self._start_tls(tls, server_hostname)
-        try:
-            tlssock.handshake_blocking(stream, deadline)
-        except BaseException:
-            self._close_now()
-            raise
-        return self
-
-    async def _upgrade_in_task(self, tls: "Any", hostname: "Any", deadline: "Any") -> "Socket":
-        if deadline is None:
-            deadline = deadline_in(tlssock.option("tls_handshake_ms", 10000))
-        if self._mode == COSOCKET and self._task is not None and not self.owner():
-            raise WrongMode("only the owner task upgrades a cosocket")
-        stream = self._start_tls(tls, hostname)
-        dispatcher.register(self)  # stopping the server wakes the handshake
-        from .port.tls import WANT_WRITE
-
-        try:
-            while True:
-                try:
-                    want = stream.handshake()
-                except Exception as exc:
-                    raise tlssock.failure(exc)
-                if not want:
-                    return self
-                ready = await port.wait_io(stream, want == WANT_WRITE, remaining(deadline))
-                if self._error is not None:
-                    raise self._error
-                if self._state == CLOSED:
-                    raise Closed("closed during the TLS handshake")
-                if not ready:
-                    raise Timeout("TLS handshake timeout")
-        except BaseException:
-            self._close_now()
-            raise
-
-    def _start_tls(self, tls: "Any", hostname: "Any") -> "Any":
-        # The TLS Stream takes the raw socket's place; nothing else changes.
-        if self._state != CONNECTED or self._udp or self._tls:
-            raise WrongMode("only a connected plain TCP socket is upgraded to TLS")
-        if self._pushback is not None or self.queued():
-            raise WrongMode("bytes wait on the socket: upgrade between messages")
-        context = tlssock.context_of(tls, bool(getattr(tls, "server_side", False)))
-        try:
-            stream = tlssock.wrap(self._s, context, hostname)
-        except BaseException:
-            self._close_now()  # CPython's ssl may have taken the descriptor already
-            raise
-        self._s = stream
-        self._wq = None  # an idle queue held the raw socket: made again on need
-        self._more = False
-        self._tls = True
-        return stream
-
-    def secure(self) -> bool:
-        """True for a TLS connection (after connect with tls, upgrade, or
-        the accept of a TLS listener)."""
-        return self._tls
 
     def bind(
         self,

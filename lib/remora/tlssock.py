@@ -30,15 +30,23 @@ client.
 """
 
 from . import dispatcher, log, port, profile
-from .errors import HandshakeFailed, NotTrusted, Shutdown, SocketError, Timeout, TLSError
-from .errors import WrongName
+from .errors import Closed, HandshakeFailed, NotTrusted, Shutdown, SocketError, Timeout
+from .errors import TLSError, WrongMode, WrongName
 from .listener import Listener
-from .rawio import remaining
+from .rawio import deadline_in, remaining
+from .sockbase import CLOSED, CONNECTED, COSOCKET
 
 try:
-    from typing import Any, List, Optional
+    from micropython import const
 except ImportError:
-    pass
+
+    def const(value):  # type: ignore[no-redef,misc]
+        return value
+
+
+TYPE_CHECKING = const(0)
+if TYPE_CHECKING:
+    from typing import Any, List, Optional
 
 _LINES_PER_S = 5  # failed handshakes logged a second (a flood of them is counted)
 
@@ -106,6 +114,109 @@ def handshake_blocking(stream: "Any", deadline: "Optional[int]") -> None:
             return
         if not port.poll_wait(stream, want == port_tls.WANT_WRITE, remaining(deadline)):
             raise Timeout("TLS handshake timeout")
+
+
+class TLSParts:
+    """The Socket's TLS methods (sock.Socket inherits them after SocketBase,
+    so no lookup on a plain socket's paths ever reaches this class)."""
+
+    _tls = False  # a TLS connection: its raw object is the port's TLS Stream
+
+    if TYPE_CHECKING:  # what these methods use of SocketBase (for mypy only)
+        _s = None  # type: Any
+        _state = ""  # type: str
+        _mode = ""  # type: str
+        _udp = False
+        _task = None  # type: Any
+        _wq = None  # type: Any
+        _error = None  # type: Any
+        _pushback = None  # type: Any
+        _more = False
+
+        def owner(self) -> bool: ...
+
+        def queued(self) -> int: ...
+
+        def _close_now(self) -> None: ...
+
+    def upgrade(
+        self, tls: "Any", server_hostname: "Optional[str]" = None, timeout_ms: "Optional[int]" = None
+    ) -> "Any":
+        """Make this connected socket a TLS connection (seed: socket:upgrade).
+
+        tls is a client context (``remora.tls.client``; True: the system's
+        CAs) or a server one (``remora.tls.server``): either side of a
+        protocol that turns secure midway (STARTTLS) upgrades.  Call it
+        between messages, with nothing read ahead or queued.  In a task,
+        ``await sock.upgrade(...)``: the handshake suspends this task only;
+        on a worker thread it blocks.  timeout_ms defaults to the board's
+        ``tls_handshake_ms``.  Raises NotTrusted, WrongName,
+        HandshakeFailed, Timeout (the socket is closed then), TLSError over
+        the board's ``tls_max``.  Returns this socket.
+        """
+        deadline = deadline_in(timeout_ms or option("tls_handshake_ms", 10000))
+        if dispatcher.on_dispatcher():
+            return self._upgrade_in_task(tls, server_hostname, deadline)
+        stream = self._start_tls(tls, server_hostname)
+        try:
+            handshake_blocking(stream, deadline)
+        except BaseException:
+            self._close_now()
+            raise
+        return self
+
+    async def _upgrade_in_task(self, tls: "Any", hostname: "Any", deadline: "Any") -> "Any":
+        if deadline is None:
+            deadline = deadline_in(option("tls_handshake_ms", 10000))
+        if self._mode == COSOCKET and self._task is not None and not self.owner():
+            raise WrongMode("only the owner task upgrades a cosocket")
+        stream = self._start_tls(tls, hostname)
+        dispatcher.register(self)  # stopping the server wakes the handshake
+        from .port.tls import WANT_WRITE
+
+        try:
+            while True:
+                try:
+                    want = stream.handshake()
+                except Exception as exc:
+                    raise failure(exc)
+                if not want:
+                    return self
+                ready = await port.wait_io(stream, want == WANT_WRITE, remaining(deadline))
+                if self._error is not None:
+                    raise self._error
+                if self._state == CLOSED:
+                    raise Closed("closed during the TLS handshake")
+                if not ready:
+                    raise Timeout("TLS handshake timeout")
+        except BaseException:
+            self._close_now()
+            raise
+
+    def _start_tls(self, tls: "Any", hostname: "Any") -> "Any":
+        # The TLS Stream takes the raw socket's place; nothing else changes.
+        if self._state != CONNECTED or self._udp or self._tls:
+            raise WrongMode("only a connected plain TCP socket is upgraded to TLS")
+        if self._pushback is not None or self.queued():
+            raise WrongMode("bytes wait on the socket: upgrade between messages")
+        context = context_of(tls, bool(getattr(tls, "server_side", False)))
+        try:
+            stream = wrap(self._s, context, hostname)
+        except BaseException:
+            self._close_now()  # CPython's ssl may have taken the descriptor already
+            raise
+        self._s = stream
+        self._wq = None  # an idle queue held the raw socket: made again on need
+        # The first read tries before it waits: a TLS library may hold bytes
+        # that came with the handshake's last records, which no poll shows.
+        self._more = True
+        self._tls = True
+        return stream
+
+    def secure(self) -> bool:
+        """True for a TLS connection (after connect with tls, upgrade, or
+        the accept of a TLS listener)."""
+        return self._tls
 
 
 class TLSListener(Listener):
