@@ -244,7 +244,6 @@ def test_tls_cap_and_flood(program, certs, runtime):
     of them is refused, and plain HTTP answers all along."""
     cap = harness.boards_profile("esp32")["tls_max"]
     prog, plain, secure = start_https(program, certs, 3000, "lean", board="esp32")
-    context = client_context(certs)
 
     def plain_hello():
         conn = http.client.HTTPConnection("127.0.0.1", plain, timeout=10)
