@@ -151,6 +151,15 @@ class Paho:
         self.c.loop_stop()
 
 
+def has_line(prog, text, timeout):
+    """Wait until the program printed the line ``text`` (in any order with the others)."""
+    deadline = time.monotonic() + timeout
+    while text not in prog.lines():
+        assert time.monotonic() < deadline and prog.returncode is None, (
+            "no line %r\n%s" % (text, prog.output()))
+        time.sleep(0.05)
+
+
 def results(prog):
     """{key: value} of the program's ``RESULT key value`` lines so far."""
     out = {}
@@ -314,6 +323,22 @@ def test_outgoing_queue_full_suspends_a_task_and_refuses_a_worker(program, tmp_p
         no_task_errors(prog)
     finally:
         broker.stop()
+
+
+def test_resubscribes_when_the_broker_kept_no_session(program, broker):
+    prog = program(SCENARIOS, "resubscribe", broker.port)
+    prog.ready(20)
+    assert results(prog)["suback"] == "[1]"
+    broker.stop()
+    broker.start()
+    # Its own message, and paho's: both through the subscription made again.
+    has_line(prog, "MSG rs resub/self 1 0 after", 30)
+    assert results(prog)["reconnected"] == "1"
+    peer = Paho(broker, "paho-resub", 5)
+    peer.publish("resub/paho", b"from paho", 1)
+    has_line(prog, "MSG rs resub/paho 1 0 from paho", 20)
+    peer.close()
+    no_task_errors(prog)
 
 
 def _read_packet(conn):

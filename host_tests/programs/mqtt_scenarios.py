@@ -232,6 +232,28 @@ async def queue(port, args):
     del pending
 
 
+# -- resubscribing when the broker kept no session --------------------------------------
+
+
+async def resubscribe(port, args):
+    # A clean start on every connection: after the broker's restart the client
+    # has no session there, and makes its subscription again by itself.
+    def handler(msg):
+        show("rs", msg)
+
+    c = Client(url(port), client_id="resub", clean=True, reconnect_ms=(100, 400),
+               handler=handler)
+    c.start()
+    await c.connected(10000)
+    result("suback", await c.subscribe("resub/#", 1))
+    print("READY 0")
+    while not c.reconnects or not c.is_connected:
+        await remora.sleep_ms(20)
+    await c.publish("resub/self", b"after", 1, wait=True)  # the SUBSCRIBE went before it
+    result("reconnected", c.reconnects)
+    await remora.wait_stopped()
+
+
 # -- a broker that breaks the protocol -----------------------------------------------
 
 
@@ -249,6 +271,7 @@ async def garbage(port, args):
 
 
 SCENARIOS = {
+    "resubscribe": resubscribe,
     "garbage": garbage,
     "roundtrip": roundtrip,
     "will": will,

@@ -125,7 +125,10 @@ class Client(Link):
 
     def start(self) -> "Client":
         """Start connecting, in the background; returns at once.  Messages
-        published before the connection is up wait in the outgoing queue."""
+        published before the connection is up wait in the outgoing queue.
+        A second call does nothing."""
+        if self._sock is not None or self._stopping:
+            return self
         if dispatcher.on_dispatcher():
             self._start(0)
         else:
