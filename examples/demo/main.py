@@ -4,7 +4,12 @@
 
 Pages (``www/*.rsp``) run on the worker pool; ``/hello``, ``/stats`` and
 ``/echo`` are Python routes on the dispatcher; ``/admin/`` asks for HTTP
-Basic credentials (user ``admin``, password ``remora``).
+Basic credentials (user ``admin``, password ``remora``).  ``POST /echo``
+streams the body back as it arrives; ``upload.rsp`` saves files into
+``--uploads DIR`` (by default ``uploads`` in the application folder) as
+they come; ``/admin/firmware.rsp`` sends a firmware image to the board's
+next OTA partition (remora.ota; off the board, the file-backed partitions
+of ``REMORA_OTA_DIR``).
 
 WebSockets (``remora.ws``), each a cosocket task of its own:
 
@@ -27,7 +32,7 @@ import json
 import os
 
 import remora
-from remora import dispatcher, profile
+from remora import dispatcher, ota, profile
 from remora import ws as websockets
 from remora.http import App, BasicAuth, Response, Users
 
@@ -38,9 +43,10 @@ def option(args, name, default):
     return default
 
 
-def build(root, pages_compiled, ntp):
+def build(root, pages_compiled, ntp, uploads=None):
     app = App(root)
     app.state["ntp"] = ntp
+    uploads = app.state["uploads"] = uploads or root.rstrip("/") + "/uploads"
     app.state["visits"] = 0
     app.protect("/admin/", BasicAuth(Users({"admin": "remora"}), "remora demo"))
     app.pages("/", "www", pages_compiled)
@@ -114,6 +120,17 @@ def build(root, pages_compiled, ntp):
         resp.length = req.stream.length  # chunked when the request was
         return resp
 
+    # Uploads (www/upload.rsp): files streamed to the flash as they come.
+    @app.route("/upload", methods=("POST",), stream=True, max_body=512 << 10)
+    async def upload(req):
+        from remora.http.upload import save_form
+
+        await save_form(req, uploads, max_file=256 << 10)
+        return Response(b"", 303, [["location", "/upload.rsp"]])  # RFC 9110 §15.4.4
+
+    # Firmware updates behind the admin login (www/admin/firmware.rsp, remora.ota).
+    ota.route(app, "/admin/firmware")
+
     return app
 
 
@@ -122,5 +139,5 @@ async def main(args):
     port = int(option(args, "--port", "8080"))
     pages = option(args, "--pages", None)
     ntp = option(args, "--ntp", "pool.ntp.org:123")
-    app = build(root, pages, ntp)
+    app = build(root, pages, ntp, option(args, "--uploads", None))
     await app.serve(port)
