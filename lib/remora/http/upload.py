@@ -78,6 +78,8 @@ def safe_name(filename: str) -> str:
 class _Saver:
     """One form being saved: the parser, and the file being written."""
 
+    path = ""  # the file being written (its .part name)
+
     def __init__(self, req: "Any", folder: str, max_file: "Optional[int]", max_field: int) -> None:
         stream = req.stream
         if stream is None:
@@ -190,7 +192,6 @@ class _Saver:
         except OSError:
             pass
         os.rename(self.path, final)
-        self.path = None
         self.form.files.append({"field": part.name, "filename": part.filename, "path": final,
                                 "size": self.size, "content_type": part.content_type})
 
