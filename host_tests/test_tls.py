@@ -291,6 +291,45 @@ def test_tls_cap_and_flood(program, certs, runtime):
     prog.wait_for_line("remora: TLS: TLS connection cap (tls_max)")
 
 
+def test_tls_beyond_the_heap(program, certs, runtime):
+    """tls_max above what the ESP32's heap holds: the handshakes that find no heap for
+    Mbed TLS's buffers close their connection only; the server answers all along, and
+    TLS again once the held connections are gone."""
+    prog, plain, secure = start_https(program, certs, 3000, "lean", "tlsmax=8", board="esp32")
+    held, failed = [], 0
+    try:
+        for _ in range(6):
+            try:
+                status, _body, conn = https_get(secure, certs, "/hello")
+                held.append(conn)
+            except (ssl.SSLError, OSError):
+                failed += 1
+            conn = http.client.HTTPConnection("127.0.0.1", plain, timeout=10)
+            conn.request("GET", "/hello")
+            assert conn.getresponse().read() == b"Hello, world!"
+            conn.close()
+        if runtime == "micropython":
+            assert failed, "six TLS connections fitted the ESP32's heap"
+            prog.wait_for_line("remora: TLS: no heap")
+        else:
+            assert not failed  # CPython's heap is the machine's
+    finally:
+        for conn in held:
+            conn.close()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            status, body, conn = https_get(secure, certs, "/hello")
+            conn.close()
+            break
+        except (ssl.SSLError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    assert (status, body) == (200, b"Hello, world!")
+    assert prog.returncode is None, prog.output()
+
+
 # -- remora's TLS clients ------------------------------------------------------------------
 
 

@@ -1,13 +1,15 @@
 """HTTPS and plain HTTP side by side, one dispatcher (host_tests/test_tls.py).
 
     remora run host_tests/programs/https_app.py CERTDIR PLAIN_PORT TLS_PORT [HANDSHAKE_MS] [lean]
+        [tlsmax=N]
 
 Both servers answer ``/hello``, ``/heap`` (``<alloc> <free> <TLS streams open>``),
 ``/big`` (40,000 bytes), ``POST /echo`` and a WebSocket echo at ``/ws``.  CERTDIR holds
 ``remora cert``'s files; the server reads the DER ones on every runtime (each converts
 what it needs).  HANDSHAKE_MS sets the board's ``tls_handshake_ms``; ``lean`` leaves out the
 WebSocket route and keeps request bodies to 1 KiB (a smaller body reserve), for the ESP32's
-heap, where each TLS connection takes about 24 KB.
+heap, where each TLS connection takes about 24 KB; ``tlsmax=N`` sets the board's ``tls_max``
+(above what the heap holds: the heap runs out first).
 """
 
 import remora
@@ -59,6 +61,9 @@ async def main(args):
     certs = args[0]
     if len(args) > 3:
         remora.profile.use({"tls_handshake_ms": int(args[3])})
+    for arg in args:
+        if arg.startswith("tlsmax="):
+            remora.profile.use({"tls_max": int(arg[7:])})
     if "lean" in args:
         WS[0] = False
         remora.profile.use({"http_max_body": 1024})
