@@ -21,7 +21,7 @@ handshake is done: :class:`TLSListener` runs each handshake in a task of its
 own, so one slow client never holds up the others or the accept loop, and
 a worker thread given an accepted socket (the seed's example 3) reads and
 writes plain bytes at once.  Each TLS connection takes Mbed TLS's record
-buffers on a board's heap (about 23 KB, see ``bench/``), so the board's
+buffers on a board's heap (about 24 KB, see ``bench/``), so the board's
 ``tls_max`` caps how many are open in the process: a TLS connection beyond
 it is closed as soon as it is accepted, before any buffer is made, and a
 client's connect or upgrade beyond it raises :class:`TLSError`.  Refusals
