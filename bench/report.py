@@ -37,7 +37,7 @@ def firmware_version(binary: str) -> str:
         out = subprocess.run([binary, "-c", "import sys; print(sys.version)"],
                              capture_output=True, text=True, timeout=10,
                              env=dict(os.environ, MICROPYPATH=".frozen"))
-        return out.stdout.strip()
+        return out.stdout.strip().split("; ")[-1]  # "3.4.0; MicroPython v1.28.0 on ..."
     except OSError as exc:
         return "unknown (%s)" % exc
 
