@@ -67,8 +67,10 @@ firmware: sysdeps $(STAMP)
 test: setup
 	$(PY) -m pytest -q host_tests
 
+# DEV=1: development mode (error details in the browser).
 run: setup
-	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD)
+	$(VENV)/bin/remora serve examples/demo --port $(PORT) --runtime $(RUNTIME) --board $(BOARD) \
+		$(if $(filter 1,$(DEV)),--dev)
 
 # The MQTT fleet: mosquitto, 20 simulated ESP32 boards and the gateway's dashboard on PORT.
 fleet: setup

@@ -54,11 +54,17 @@ def main(argv):
     port.pace_heap(profile.get("heap_bytes") // 8)
     module = __import__(module_name)
     from . import dispatcher
+    from .errors import SocketError
 
     try:
         dispatcher.run(module.main, args)
     except KeyboardInterrupt:
         pass
+    except SocketError as exc:
+        # A socket error that ends the program says what and where in one
+        # line (a port in use, say): no traceback for what is no bug.
+        print("remora:", exc.args[-1] if exc.args else repr(exc))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

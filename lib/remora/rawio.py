@@ -38,6 +38,14 @@ def failure(exc: BaseException) -> BaseException:
     return SocketError(code, "socket error")
 
 
+def listen_failure(exc: BaseException, host: str, port_number: int) -> BaseException:
+    """The SocketError of a listener that could not be opened, saying where
+    and why in one line (the port taken is the usual reason)."""
+    code = port.errno_of(exc)
+    why = "address in use" if port.error_kind(exc) == port.IN_USE else "error %d" % code
+    return SocketError(code, "cannot listen on %s:%d: %s" % (host, port_number, why))
+
+
 def remaining(deadline: "Optional[int]") -> "Optional[int]":
     """Milliseconds left until deadline (ticks_ms), None for no deadline."""
     if deadline is None:

@@ -33,8 +33,8 @@ errors, a TLS listener's accepting side) in :mod:`.tlssock`.
 from . import dispatcher, port, profile, tlssock, writequeue
 from .errors import CannotConnect, DispatcherBlocked, Timeout, WrongMode
 from .listener import Listener
-from .rawio import connect_blocking, connected, deadline_in, lookup, lookup_in_task
-from .rawio import recv_blocking, remaining, send_blocking, start_connect
+from .rawio import connect_blocking, connected, deadline_in, listen_failure, lookup
+from .rawio import lookup_in_task, recv_blocking, remaining, send_blocking, start_connect
 from .sockbase import ASYNC, BLOCKING, CLOSED, CONNECTED, CONNECTING, COSOCKET  # noqa: F401
 from .sockbase import LISTENING, UNCONNECTED, SocketBase  # noqa: F401
 
@@ -294,7 +294,10 @@ class Socket(SocketBase, tlssock.TLSParts):
         if tls is not None:
             tls = tlssock.context_of(tls, True)
         family, addr = lookup(host, port_number, False)
-        raw = port.listen(family, addr, backlog or profile.get("backlog"))
+        try:
+            raw = port.listen(family, addr, backlog or profile.get("backlog"))
+        except OSError as exc:
+            raise listen_failure(exc, host, port_number)
         self._s = raw
         self._state = LISTENING
         cap = max_connections or profile.get("max_connections")

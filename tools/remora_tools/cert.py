@@ -67,7 +67,9 @@ def make(out: str, name: str = "localhost", hosts: Sequence[str] = (), days: int
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="remora cert", description="A self-signed development certificate and key."
+        prog="remora cert", description="A self-signed development certificate and key.",
+        epilog="example:\n  remora cert --out certs --host localhost --host 192.168.4.1",
+        formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", default="certs", help="folder for the files (default: certs)")
     parser.add_argument("--name", default="localhost", help="file name stem (default: localhost)")

@@ -132,7 +132,9 @@ def compile_app(
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="remora compile", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="remora compile", description=__doc__.split("\n\n")[0],
+        epilog="example:\n  remora compile examples/demo --out build/pages/demo --mpy",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("appdir")
     parser.add_argument("--out", help="output folder (default build/pages/<appname>)")
     parser.add_argument("--mpy", action="store_true", help="also compile to .mpy (DIR/mpy/)")

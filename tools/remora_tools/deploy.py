@@ -276,7 +276,9 @@ class Deploy:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="remora deploy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="remora deploy", description=__doc__.split("\n\n")[0],
+        epilog="example:\n  remora deploy --port /dev/ttyUSB0 --board esp32 --ssid home --password secret examples/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("appdir", help="the application folder (main.py and www/)")
     parser.add_argument("--port", default=os.environ.get("REMORA_PORT"),
                         help="the board's serial port, or the simulated board's terminal")

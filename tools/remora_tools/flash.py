@@ -159,7 +159,9 @@ def flash(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="remora flash", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="remora flash", description=__doc__.split("\n\n")[0],
+        epilog="example:\n  remora flash --board esp32 --port /dev/ttyUSB0 --erase build/firmware/esp32/firmware.bin",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("firmware", help="the image: .bin for ESP32 boards, .uf2 for the Pico W")
     parser.add_argument("--board", required=True, help="board profile (remora boards)")
     parser.add_argument("--port", required=True,

@@ -267,7 +267,9 @@ class Simulator:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="remora sim", description="A simulated board whose console mpremote can drive."
+        prog="remora sim", description="A simulated board whose console mpremote can drive.",
+        epilog="example:\n  remora sim --board esp32 --flash build/sim/esp32   (then: mpremote connect <the printed port>)",
+        formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--board", default="esp32", help="board profile (default esp32)")
     parser.add_argument("--flash", help="folder that is the board's flash (default build/sim/BOARD)")

@@ -16,6 +16,6 @@ if sys.implementation.name == "micropython":
     from .micropython import *  # noqa: F401,F403
 else:
     from .cpython import *  # noqa: F401,F403
-from .rawsock import EINPROGRESS, NO_DESCRIPTORS, OTHER, REFUSED, RESET, TIMED_OUT  # noqa: F401
+from .rawsock import EINPROGRESS, IN_USE, NO_DESCRIPTORS, OTHER, REFUSED, RESET, TIMED_OUT  # noqa: F401
 from .rawsock import address_text, datagram, errno_of, error_kind, listen, start_connect  # noqa: F401
 from .rawsock import would_block  # noqa: F401

@@ -28,6 +28,7 @@ RESET = const(1)  # the peer reset or aborted the connection (or it broke)
 REFUSED = const(2)  # refused, or the host or network is unreachable
 TIMED_OUT = const(3)  # the stack gave up (retransmissions, keep-alive)
 NO_DESCRIPTORS = const(4)  # the process or system has no descriptor left
+IN_USE = const(5)  # the address (a listening port) is taken
 
 
 def _codes(*pairs: "Any") -> "Tuple[int, ...]":
@@ -39,6 +40,7 @@ _RESET = _codes("ECONNRESET", 104, "EPIPE", 32, "ECONNABORTED", 103, "ENOTCONN",
 _REFUSED = _codes("ECONNREFUSED", 111, "EHOSTUNREACH", 113, "ENETUNREACH", 101)
 _TIMED_OUT = _codes("ETIMEDOUT", 110)
 _NO_DESCRIPTORS = _codes("EMFILE", 24, "ENFILE", 23)
+_IN_USE = _codes("EADDRINUSE", 98)
 _WOULD_BLOCK = _codes("EAGAIN", 11, "EWOULDBLOCK", 11)
 _IN_PROGRESS = _codes("EINPROGRESS", 115)
 EINPROGRESS = _IN_PROGRESS[0]
@@ -60,7 +62,7 @@ def would_block(exc: BaseException) -> bool:
 
 
 def error_kind(exc: BaseException) -> int:
-    """RESET, REFUSED, TIMED_OUT, NO_DESCRIPTORS or OTHER for an OSError."""
+    """RESET, REFUSED, TIMED_OUT, NO_DESCRIPTORS, IN_USE or OTHER for an OSError."""
     code = errno_of(exc)
     if code in _RESET:
         return RESET
@@ -70,6 +72,8 @@ def error_kind(exc: BaseException) -> int:
         return TIMED_OUT
     if code in _NO_DESCRIPTORS:
         return NO_DESCRIPTORS
+    if code in _IN_USE:
+        return IN_USE
     return OTHER
 
 
