@@ -49,7 +49,8 @@ options:
   --port N       TCP port (default: 8080)
   --runtime R    micropython (default), micropython64 or cpython (as for `remora run`)
   --board NAME   board profile (default: unix)
-  --dev          development mode: error details in the browser (REMORA_DEV=1)
+  --dev          development mode: error details in the browser (REMORA_DEV=1),
+                 changed pages recompiled, the server restarted when a module changes
   --quiet        no access line per request (on by default)
   --             everything after it goes to the application's main(args)
 
@@ -197,6 +198,9 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise UsageError("no such folder: %s" % appdir)
     boards.board_file(o["board"])  # an unknown board: one line naming the known ones
     _check_free(port)
+    if flags["dev"]:
+        return serve.supervise(o["runtime"], appdir, o["board"], port, args,
+                               access_log=not flags["quiet"])
     argv2, env = serve.command(o["runtime"], appdir, o["board"], port, args,
                                dev=flags["dev"], access_log=not flags["quiet"])
     sys.stdout.flush()

@@ -101,8 +101,22 @@ class PageEngine:
             return None
         return name if self._exists(name) else None
 
+    def _compiled_stamp(self, name: str) -> "Any":
+        # Development mode with compiled pages: the compiled module's (mtime,
+        # size), None when it does not exist (remora serve --dev recompiles).
+        base = "%s/%s" % (self.compiled, runtime.module_name(name))
+        for ext in (".mpy", ".py"):
+            try:
+                st = os.stat(base + ext)
+                return (st[8], st[6])
+            except OSError:
+                pass
+        return None
+
     def _exists(self, name: str) -> bool:
         if self._modules is not None:
+            if self.dev:
+                return self._compiled_stamp(name) is not None
             return runtime.module_name(name) in self._modules
         try:
             return os.stat(self.root + name)[0] & 0o170000 == 0o100000  # a regular file
@@ -118,9 +132,14 @@ class PageEngine:
     def _load(self, name: str) -> _Page:
         with self._lock:
             entry = self._cache.get(name)
-            if entry is not None and self.compiled is not None:
-                return entry
             stamp = None
+            if self.compiled is not None:
+                if self.dev:
+                    stamp = self._compiled_stamp(name)  # recompiled: load it again
+                    if entry is not None and entry.stamp == stamp:
+                        return entry
+                elif entry is not None:
+                    return entry
             if self.compiled is None:
                 try:
                     st = os.stat(self.root + name)
@@ -135,7 +154,7 @@ class PageEngine:
             if self.compiled is None:
                 entry = self._compile(name, stamp, state)
             else:
-                entry = self._import(name, state)
+                entry = self._import(name, state, stamp)
             if name not in self._cache and len(self._cache) >= self.cache_max:
                 for old in self._cache:
                     del self._cache[old]  # any victim will do: reloading is cheap
@@ -161,10 +180,11 @@ class PageEngine:
         exec(code, ns)
         return _Page(ns, code_name, stamp, state)
 
-    def _import(self, name: str, state: dict) -> _Page:
+    def _import(self, name: str, state: dict, stamp: "Any" = None) -> _Page:
         modname = runtime.module_name(name)
         folder = self.compiled
-        if folder is None or self._modules is None or modname not in self._modules:
+        known = self._modules is not None and (modname in self._modules or stamp is not None)
+        if folder is None or not known:
             raise PageError(name, 0, ImportError("page not compiled: " + modname))
         path = sys.path
         # Import from our folder only, and leave no trace in sys.modules: two
@@ -177,7 +197,7 @@ class PageEngine:
             if path and path[0] is folder:
                 path.pop(0)
             sys.modules.pop(modname, None)
-        return _Page(module.__dict__, modname + ".py", None, state)
+        return _Page(module.__dict__, modname + ".py", stamp, state)
 
     def _text(self, name: str) -> "Optional[str]":
         try:
