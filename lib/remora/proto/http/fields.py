@@ -121,27 +121,41 @@ def has_ctl(raw: bytes) -> bool:
     return bool(raw.strip(_ALLOWED))
 
 
-def lines_have_ctl(block: bytes, lines: "List[bytes]") -> bool:
-    """has_ctl for a block already split into its lines (CR LF removed).
-
-    min() is one C loop per line: only a line with a byte below 0x20 (an
-    HTAB, or a control byte) takes the slower strip; DEL is one find."""
-    if b"\x7f" in block:
-        return True
-    for line in lines:
-        if line and min(line) < 32 and has_ctl(line):
-            return True
-    return False
+# The field lines memo (``Limits.fields``): at most this many lines, each at
+# most this long.  A server's clients send the same lines request after
+# request (Host, User-Agent, Accept...): a line seen before is one dict
+# lookup, with no check, decode or tuple made again.  Content-Length lines
+# vary, so they are not kept; a full memo is emptied and fills again, so a
+# client with new lines is not stuck with another's.
+MEMO_SIZE = const(12)
+MEMO_LINE = const(96)
 
 
-def parse_fields(lines: "List[bytes]", start: int, found: "Any" = None) -> "List[Tuple[str, str]]":
+def parse_fields(
+    lines: "List[bytes]", start: int, found: "Any" = None, memo: "Any" = None
+) -> "List[Tuple[str, str]]":
     """Field lines (RFC 9112 §5) to (lower-case name, value) pairs; with
     ``found`` (a list shaped as scan_fields returns), the fields that matter
-    to framing are noted there in the same pass."""
+    to framing are noted there in the same pass.  ``memo``: a dict of the
+    lines already parsed (see MEMO_SIZE), used and filled."""
     fields = []
     special = _SPECIAL.get if found is not None else None
     for i in range(start, len(lines)):
         line = lines[i]
+        if memo is not None:
+            known = memo.get(line)
+            if known is not None:
+                pair, slot = known
+                fields.append(pair)
+                if slot is not None and special is not None:
+                    note_field(found, slot, pair[1])
+                continue
+        # RFC 9110 §5.5, RFC 9112 §2.2: no control bytes but HTAB (CR and
+        # LF were counted against the lines, DEL found in the whole head).
+        # min() is one C loop: only a line with a byte below 0x20 (an HTAB,
+        # or a control byte) takes the slower strip.
+        if line and min(line) < 32 and has_ctl(line):
+            raise RemoteProtocolError("control character in head")
         colon = line.find(b":")
         token = line[:colon]
         # RFC 9112 §5.1: no whitespace between name and colon (400); §5.2:
@@ -158,11 +172,16 @@ def parse_fields(lines: "List[bytes]", start: int, found: "Any" = None) -> "List
             value = ""
         if len(value) != len(raw):
             value = decode_latin1(raw)
-        fields.append((name, value))
-        if special is not None:
-            slot = special(name)
-            if slot is not None:
+        pair = (name, value)
+        fields.append(pair)
+        if special is not None or memo is not None:
+            slot = _SPECIAL.get(name)
+            if slot is not None and special is not None:
                 note_field(found, slot, value)
+            if memo is not None and len(line) <= MEMO_LINE and slot != CONTENT_LENGTH:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[line] = (pair, slot)
     return fields
 
 

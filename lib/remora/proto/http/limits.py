@@ -56,9 +56,13 @@ class Limits:
         # a handful over and over; only standard reasons, at most 16), and
         # the last Host value found valid (clients of one server send the
         # same Host each request).  Kept here, not per connection: no idle
-        # connection's heap grows for them.
+        # connection's heap grows for them; each is bounded.
         self.start_lines = {}  # type: Dict[int, Tuple[str, str]]
         self.valid_host = None  # type: Optional[str]
+        # And the request lines and field lines already parsed (fields.py,
+        # MEMO_SIZE): the next request of the same clients skips their work.
+        self.starts = {}  # type: Dict[bytes, Any]
+        self.fields = {}  # type: Dict[bytes, Any]
 
     def start_line(self, status: int, reason: "Optional[str]") -> str:
         """``HTTP/1.1 status reason\r\n``, the standard reason when none is given."""

@@ -13,7 +13,7 @@ bytes, then a short loop over the field lines.  No regex, no loop per byte.
 """
 
 from .events import Data, EndOfMessage, RemoteProtocolError, ResponseHead
-from .fields import TCHAR, decode_latin1, has_ctl, lines_have_ctl, parse_fields, parse_version
+from .fields import MEMO_LINE, MEMO_SIZE, TCHAR, decode_latin1, has_ctl, parse_fields, parse_version
 
 try:
     from micropython import const
@@ -217,7 +217,10 @@ class Reader:
         # accept LF as a line terminator (strict, unlike the RFC's MAY).
         if block.count(b"\n") != len(lines) - 1 or block.count(b"\r") != len(lines) - 1:
             raise _bad(_E_BARE_CRLF)
-        if lines_have_ctl(block, lines):
+        # Other control bytes: DEL here, in one find; the rest line by line
+        # as the lines are read (parse_fields, and the start lines below),
+        # where a line already seen needs no check.
+        if b"\x7f" in block:
             raise _bad(_E_CTL)
         if len(lines) - start > self.limits.max_headers:
             raise _bad(_E_FIELDS, 431)
@@ -253,9 +256,28 @@ class Reader:
         lines = self._head_lines()
         if lines is None:
             return None
+        limits = self.limits
+        line = lines[0]
+        # A request line seen before (a client asking for the same page
+        # again) is one lookup in the memo of start lines.
+        known = limits.starts.get(line)
+        if known is None:
+            known = self._request_line(line)
+            starts = limits.starts
+            if len(line) <= MEMO_LINE:
+                if len(starts) >= MEMO_SIZE:
+                    starts.clear()
+                starts[line] = known
+        method, target, version = known
+        return make(method, target, version, parse_fields(lines, 1, found, limits.fields))
+
+    def _request_line(self, line: bytes) -> "Any":
+        # (method, target, version) of a request line, checked.
+        if min(line) < 32 and has_ctl(line):
+            raise _bad(_E_CTL)
         # RFC 9112 §3: request-line = method SP request-target SP HTTP-version,
         # single spaces; the target holds no whitespace (§3.2).
-        parts = lines[0].split(b" ")
+        parts = line.split(b" ")
         if len(parts) != 3:
             raise _bad(_E_REQUEST_LINE)
         method, target, version = parts
@@ -267,9 +289,7 @@ class Reader:
             raise _bad(_E_TARGET)
         if target[0] != 47 and not _other_form(method, target):  # not "/..."
             raise _bad(_E_TARGET)
-        return make(
-            method.decode(), decode_latin1(target), parse_version(version), parse_fields(lines, 1, found)
-        )
+        return (method.decode(), decode_latin1(target), parse_version(version))
 
     def response_head(self) -> "Any":
         """A ResponseHead (1xx included), or None while it is incomplete."""
@@ -278,6 +298,8 @@ class Reader:
             return None
         # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];
         # some servers omit the second SP when the reason is empty: accept that.
+        if lines[0] and min(lines[0]) < 32 and has_ctl(lines[0]):
+            raise _bad(_E_CTL)
         parts = lines[0].split(b" ", 2)
         if len(parts) < 2:
             raise _bad(_E_STATUS_LINE)
