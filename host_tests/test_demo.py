@@ -205,3 +205,21 @@ def test_demo_tour_on_the_esp32(runtime, ntp_server):  # noqa: F811
             assert after["heap_free"] > 40000, after
     finally:
         srv.stop()
+
+
+def test_every_page_and_error_page_has_the_stylesheet_and_units(demo):
+    base = "http://127.0.0.1:%d" % demo.port
+    for path in ("/", "/ntp.rsp", "/wsecho.rsp", "/upload.rsp", "/static/about.html"):
+        assert b'<link rel="stylesheet" href="/static/style.css">' in curl(base + path), path
+    admin = curl("-u", "admin:remora", base + "/admin/")
+    assert b'href="/static/style.css"' in admin
+    # The App's own errors come in the demo's style.
+    out = curl("-i", base + "/no/such/page")
+    assert out.startswith(b"HTTP/1.1 404") and b"text/html" in out.lower()
+    assert b'<body class="error"><h1>404 Not Found</h1>' in out and b"style.css" in out
+    out = curl("-i", "-X", "PUT", base + "/hello")
+    assert out.startswith(b"HTTP/1.1 405") and b"<h1>405 Method Not Allowed</h1>" in out
+    # Heap figures carry their unit.
+    page = curl(base + "/")
+    if demo.runtime == "micropython":
+        assert re.search(rb'id="heap-free">\d+\.\d KB<', page), page

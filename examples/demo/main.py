@@ -37,6 +37,17 @@ from remora import ws as websockets
 from remora.http import App, BasicAuth, Response, Users
 
 
+ERROR_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>%d %s</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body class="error"><h1>%d %s</h1>%s<p><a href="/">home</a></p></body></html>
+"""
+
+
+def escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def option(args, name, default):
     if name in args:
         return args[args.index(name) + 1]
@@ -50,6 +61,14 @@ def build(root, pages_compiled, ntp, uploads=None):
     app.state["visits"] = 0
     app.protect("/admin/", BasicAuth(Users({"admin": "remora"}), "remora demo"))
     app.pages("/", "www", pages_compiled)
+
+    @app.error_page
+    def error_page(req, status, reason, detail):
+        # Every error the App answers itself, in the demo's own style (the
+        # detail, a traceback with source, only in development mode).
+        body = ERROR_PAGE % (status, reason, status, reason,
+                             "<pre>%s</pre>" % escape(detail) if detail else "")
+        return Response(body, status, None, "text/html; charset=utf-8")
 
     @app.route("/hello")
     async def hello(req):

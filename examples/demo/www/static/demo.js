@@ -11,7 +11,7 @@ function $(id) { return document.getElementById(id); }
   ws.onmessage = function (ev) {
     var f = JSON.parse(ev.data);
     $("live-uptime").textContent = f.uptime_s + " s";
-    $("live-heap").textContent = f.heap_free === null ? "n/a" : f.heap_free;
+    $("live-heap").textContent = f.heap_free === null ? "n/a" : (f.heap_free / 1000).toFixed(1) + " KB";
     $("live-websockets").textContent = f.websockets;
   };
   ws.onclose = function () { setTimeout(live, 2000); };
