@@ -223,3 +223,17 @@ def test_every_page_and_error_page_has_the_stylesheet_and_units(demo):
     page = curl(base + "/")
     if demo.runtime == "micropython":
         assert re.search(rb'id="heap-free">\d+\.\d KB<', page), page
+
+
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_ntp_page_when_the_ntp_port_refuses(runtime):
+    # Nothing listens on the port: the UDP read meets the port-unreachable
+    # answer as remora.CannotConnect (a SocketError), which the page reports.
+    srv = Server(runtime, "--ntp", "127.0.0.1:%d" % harness.free_port(), app=DEMO,
+                 board="esp32")
+    try:
+        out = curl("-i", "http://127.0.0.1:%d/ntp.rsp" % srv.port)
+        assert out.startswith(b"HTTP/1.1 200"), out[:300]
+        assert b'<p id="ntp">Cannot connect: CannotConnect' in out, out
+    finally:
+        srv.stop()
