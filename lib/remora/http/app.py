@@ -60,7 +60,7 @@ class App:
         self.router = Router()
         # The handlers of streaming routes, and each one's body limit.
         self.streaming = {}  # type: Dict[Any, int]
-        self.mounts = []  # type: List[Tuple[str, Any, bool]]  # prefix, server, async
+        self.mounts = []  # type: List[List[Any]]  # see _mount
         self.guards = []  # type: List[Tuple[str, Any]]
         self.sessions = None  # type: Any
         self.hooks = None  # type: Any  # hooks.Hooks, made on first registration
@@ -148,23 +148,33 @@ class App:
 
     def static(self, prefix: str, directory: str) -> None:
         """Serve the files under directory at prefix."""
-        from .static import StaticFiles
-
         prefix = prefix.rstrip("/") + "/"
-        files = StaticFiles(self._path(directory), prefix=prefix[:-1])
-        self.mounts.append((prefix, files, False))
+        self.mounts.append([prefix, None, False, self._path(directory), None])
 
     def pages(self, prefix: str, directory: str, compiled: "Optional[str]" = None) -> None:
-        """Serve .rsp pages, and the static files beside them, at prefix."""
-        from ..pages.engine import PageEngine
-        from .pagemount import PageMount
+        """Serve .rsp pages, and the static files beside them, at prefix.
+
+        The page engine and the file server are made, and their modules
+        loaded, at the first request under prefix: a board that serves no
+        page keeps their heap (about 3.5 KB)."""
+        prefix = prefix.rstrip("/") + "/"
+        self.mounts.append([prefix, None, True, self._path(directory), compiled])
+
+    def _mount(self, entry: "List[Any]") -> "Any":
+        # [prefix, server (made on first use), pages?, folder, compiled pages].
         from .static import StaticFiles
 
-        path = self._path(directory)
-        prefix = prefix.rstrip("/") + "/"
-        engine = PageEngine(path, self.dev, compiled, self.state, profile.get("page_cache"))
-        files = StaticFiles(path, prefix=prefix[:-1])
-        self.mounts.append((prefix, PageMount(self, engine, files, prefix[:-1]), True))
+        prefix, _server, pages, path, compiled = entry
+        files = StaticFiles(path, prefix=prefix[:-1])  # type: Any
+        if pages:
+            from ..pages.engine import PageEngine
+            from .pagemount import PageMount
+
+            cache = profile.get("page_cache")
+            engine = PageEngine(path, self.dev, compiled, self.state, cache)
+            files = PageMount(self, engine, files, prefix[:-1])
+        entry[1] = files
+        return files
 
     def enable_sessions(self, max_sessions: "Optional[int]" = None, ttl_s: int = 1800) -> "Any":
         from .session import SessionStore
@@ -370,9 +380,11 @@ class App:
 
     async def _mounted(self, req: "Any", path: str, allowed: "Any") -> "Response":
         """What the mounts (pages, static files) answer; else 405 or 404."""
-        for prefix, mount, is_async in self.mounts:
+        for entry in self.mounts:
+            prefix = entry[0]
             if path.startswith(prefix) or path + "/" == prefix:
-                resp = (await mount.serve(req)) if is_async else mount.serve(req)
+                mount = entry[1] or self._mount(entry)
+                resp = (await mount.serve(req)) if entry[2] else mount.serve(req)
                 if resp is not None:
                     return resp
         method = req.method
