@@ -20,12 +20,12 @@ export MICROPY_SRC
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup sysdeps firmware-sim firmware test run sim bench mpy clean fleet
+.PHONY: setup sysdeps firmware-sim firmware speedups test run sim bench mpy clean fleet
 
 # Idempotent: system packages are checked every time (cheap), the venv is rebuilt only when
 # requirements-dev.txt or pyproject.toml change, the simulated board's firmware only when
 # lib/remora, firmware/ or its recipe change (a content hash names the binary).
-setup: sysdeps $(STAMP) $(BROWSER) firmware-sim
+setup: sysdeps $(STAMP) $(BROWSER) firmware-sim speedups
 
 sysdeps:
 	@missing=(); \
@@ -57,6 +57,12 @@ $(BROWSER): host_tests/browser/package.json host_tests/browser/package-lock.json
 # (tools/remora_tools/firmware.py; about 50 s on 2 cores the first time, seconds after).
 firmware-sim: sysdeps $(STAMP)
 	$(PY) -m remora_tools.firmware unix >/dev/null
+
+# The optional CPython speedups (the HTTP core compiled with mypyc, uvloop) in
+# build/speedups/HASH, outside the venv: only what puts them on its path uses them (the
+# differential test, the bench).  tools/remora_tools/speedups.py; seconds, once per change.
+speedups: sysdeps $(STAMP)
+	$(PY) -m remora_tools.speedups >/dev/null
 
 # A board's firmware with remora frozen in: BOARD=esp32|esp32s3|picow where that port's
 # toolchain is installed (a one-line message says what is missing), BOARD=unix: the

@@ -6,7 +6,8 @@ curl), its heap while it runs, a body read on a worker thread and in small reads
 route's own limit (413) beside http_max_body's, the pace of a slow body (408 for one that
 stops, none for a slow one that moves), multipart uploads to files (limits, a cut
 connection), and firmware updates to the file-backed OTA partitions (a good image, a wrong
-hash, a cut connection, the guard, the boot that follows and its rollback).
+hash, a cut connection, the guard, the boot that follows and its rollback).  CPython runs
+twice: as it is, and with the optional speedups (the mypyc-compiled core and uvloop).
 """
 
 import base64
@@ -33,16 +34,26 @@ PROFILE = harness.test_board_profile(BOARD)
 
 
 class StreamServer(harness.Program):
+    """The stream app on a runtime; "cpython-speedups" is CPython with the compiled core
+    and uvloop (remora_tools.speedups) first on its path."""
+
     def __init__(self, runtime, uploads, ota_dir, *extra):
         self.port = harness.free_port()
+        speedups = runtime == "cpython-speedups"
+        if speedups:
+            runtime = "cpython"
         argv, env = serve.command(runtime, APP, BOARD, self.port, ["--uploads", uploads] + list(extra))
+        if speedups:
+            from remora_tools import speedups as built
+
+            env["PYTHONPATH"] = os.pathsep.join(built.build() + [env["PYTHONPATH"]])
         env["REMORA_OTA_DIR"] = ota_dir
         env["REMORA_OTA_BYTES"] = str(256 << 10)
         super().__init__(runtime, APP, command=(argv, env))
         self.ready(30)
 
 
-@pytest.fixture(scope="module", params=["cpython", "micropython"])
+@pytest.fixture(scope="module", params=["cpython", "micropython", "cpython-speedups"])
 def server(request):
     if request.param == "micropython":
         request.getfixturevalue("board_firmware")
@@ -52,6 +63,7 @@ def server(request):
     os.makedirs(ota_dir)
     srv = StreamServer(request.param, uploads, ota_dir)
     srv.uploads, srv.ota_dir, srv.folder = uploads, ota_dir, folder
+    srv.speedup = request.param == "cpython-speedups"
     yield srv
     srv.stop()
     shutil.rmtree(folder, ignore_errors=True)
@@ -114,6 +126,16 @@ def test_echo_streams_any_body_unchanged_with_the_heap_bounded(server, size, chu
         # Bounded: a few pieces of recv_size and the write queue, never the body.
         print("heap at rest %d, peak while echoing %d bytes: %d" % (rest, size, peak))
         assert peak - rest < 24 * 1024, (rest, peak)
+
+
+def test_the_runtime_in_use(server):
+    about = json.loads(request(server.port, "GET", "/about")[2])
+    if server.speedup:
+        # The compiled core and uvloop are what serves (test_http_speedups.py compares the
+        # compiled core with the Python one).
+        assert about == {"loop": "Loop", "core": "compiled"}, about
+    else:
+        assert about["core"] == "python" and about["loop"] != "Loop", about
 
 
 def test_body_read_on_a_worker_and_in_small_reads(server):

@@ -14,7 +14,8 @@
 - ``/admin/firmware``: firmware updates (remora.ota) behind HTTP Basic
   (admin / secret), to the file-backed partitions of REMORA_OTA_DIR;
   ``GET /ota`` their state; ``--confirm`` confirms the running firmware;
-- ``GET /heap``: ``<alloc> <free>`` after a collection (``None None`` on CPython).
+- ``GET /heap``: ``<alloc> <free>`` after a collection (``None None`` on CPython);
+- ``GET /about``: the event loop's class, and whether the HTTP core is the compiled one.
 """
 
 import hashlib
@@ -86,6 +87,17 @@ def build(root, uploads):
     @app.route("/ota")
     async def ota_state(req):
         return ota.status()
+
+    @app.route("/about")
+    async def about(req):
+        # The event loop's class and whether the HTTP core runs compiled (the speedups).
+        import asyncio
+
+        from remora.proto.http import readers
+
+        compiled = str(getattr(readers, "__file__", "")).endswith(".so")
+        loop = type(asyncio.get_event_loop()).__name__
+        return {"loop": loop, "core": "compiled" if compiled else "python"}
 
     @app.route("/heap")
     async def heap(req):

@@ -279,10 +279,26 @@ def run(main_coro: Any) -> Any:
 
     del _hooks[:]
     try:
-        return asyncio.run(root())
+        factory = _loop_factory()
+        if factory is None:
+            return asyncio.run(root())
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(root())
     finally:
         _loop = None
         _watches.clear()
+
+
+def _loop_factory() -> Optional[Callable[[], asyncio.AbstractEventLoop]]:
+    # uvloop's faster loop (the same asyncio API) wherever it is installed,
+    # unless REMORA_UVLOOP=0 asks for asyncio's own.
+    if os.environ.get("REMORA_UVLOOP") == "0":
+        return None
+    try:
+        import uvloop  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
 
 
 def no_delay(sock: socket.socket) -> None:

@@ -45,7 +45,7 @@ _SPECIAL = {
 _SPECIAL_SIZES = const((14, 17, 10, 4, 6, 7))  # their name lengths, for a cheap first test
 
 # What scan_fields returns when no field matters: shared, never modified.
-NO_FIELDS = const((None, None, None, 0, None, False, None, None))
+NO_FIELDS = const((None, None, None, 0, None, False, None, None))  # type: Any
 
 
 def field_tokens(value: "Optional[str]") -> "Any":

@@ -33,14 +33,14 @@ CHUNKED = const(-1)  # RFC 9112 §7.1
 UNTIL_CLOSE = const(-2)  # RFC 9112 §6.3 rule 8
 
 def write_head(
-    start: str, headers: "List[Tuple[str, str]]", extra: "Optional[str]", date: "Optional[str]" = None
+    start: str, headers: "Any", extra: "Optional[str]", date: "Optional[str]" = None
 ) -> bytes:
     """``start`` (a CRLF-terminated start line), the fields, ``extra`` (ready
     CRLF-terminated field lines the core adds), a Date field when ``date``
     is given, and the final empty line."""
     # One str, one encode: cheaper than encoding every field on its own; and
     # the pieces go into the list as they are, with no str made per field.
-    parts = [start]
+    parts = [start]  # type: List[Any]  # (a name or value may not be a str)
     add = parts.append
     for name, value in headers:
         add(name)
