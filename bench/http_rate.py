@@ -2,8 +2,10 @@
 
     .venv/bin/python -m bench.http_rate [--http-seconds 2] [--http-rounds 3]
 
-``wrk -t1 -c8 -dNs http://127.0.0.1:PORT/hello`` (wrk pinned to CPU 1), keep-alive and with
-``-H "Connection: close"``.  8 connections fit every board's cap (the ESP32's is 10), so no
+``wrk -t1 -c8 -dNs --latency http://127.0.0.1:PORT/hello`` (wrk pinned to CPU 1), keep-alive
+and with ``-H "Connection: close"``; remora's rows get a 99th percentile latency row too.
+remora on CPython runs twice: as it is, and with the optional speedups (the HTTP core
+compiled with mypyc, uvloop: remora_tools.speedups).  8 connections fit every board's cap (the ESP32's is 10), so no
 server answers part of the load with 503.  Every server is checked once with curl first
 (200, body exactly ``Hello, world!``).  All servers run side by side and are taken in turn,
 round by round, so load from elsewhere hits all of them alike; a row is the median of its
@@ -48,9 +50,10 @@ def curl_check(port: int) -> str:
 
 
 def wrk(port: int, seconds: int, close: bool, pinned: bool) -> Dict[str, object]:
-    """One wrk run: rps, requests, non2xx, errors (its Socket errors line), latency."""
+    """One wrk run: rps, requests, non2xx, errors (its Socket errors line), latency, p99
+    (ms, from ``--latency``'s distribution)."""
     argv = ["taskset", "-c", str(CLIENT_CPU)] if pinned else []
-    argv += ["wrk", "-t1", "-c%d" % WRK_CONNS, "-d%ds" % seconds]
+    argv += ["wrk", "-t1", "-c%d" % WRK_CONNS, "-d%ds" % seconds, "--latency"]
     argv += ["-H", "Connection: close"] if close else []
     argv.append("http://%s:%d/hello" % (HOST, port))
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
@@ -67,10 +70,20 @@ def wrk(port: int, seconds: int, close: bool, pinned: bool) -> Dict[str, object]
             res["errors"] = line.split(":", 1)[1].strip()
         elif line.strip().startswith("Latency") and "latency" not in res:
             res["latency"] = "%s avg, %s max" % (words[1], words[3])
+        elif line.strip().startswith("99%") and len(words) == 2:
+            res["p99_ms"] = _ms(words[1])
     if "rps" not in res:
         raise RuntimeError("wrk exited %d without a rate: %s %s" % (
             out.returncode, out.stdout.strip()[-300:], out.stderr.strip()[-300:]))
     return res
+
+
+def _ms(text: str) -> float:
+    """wrk's duration ("812.00us", "9.58ms", "1.20s") in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float(text)
 
 
 class Target:
@@ -130,9 +143,13 @@ def targets(run: Run) -> List[Target]:
     def peer(name: str, runtime: str = "cpython", heap: int = 0) -> Spec:
         return servers.peer_spec(run, os.path.join(servers.PEERS, name), runtime, heap)
 
+    from .http_stream import speedups_spec
+
     return [
         Target("remora-cpython", "remora App (http_hello)", cpy,
                servers.remora_spec(run, HTTP_HELLO, "cpython", "unix")),
+        Target("remora-speedups", "remora App (http_hello), compiled core + uvloop", cpy,
+               speedups_spec(run, HTTP_HELLO)),
         Target("remora-esp32", "remora App (http_hello)", mpy("esp32"), remora("esp32")),
         Target("microdot-esp32", md + " (microdot_hello)", mpy("esp32"), microdot("esp32")),
         Target("remora-esp32s3", "remora App (http_hello)", mpy("esp32s3"), remora("esp32s3")),
@@ -155,6 +172,7 @@ def targets(run: Run) -> List[Target]:
 # (numerator, denominator, what the ratio says)
 RATIOS = (
     ("remora-cpython", "aiohttp", "remora/aiohttp, CPython"),
+    ("remora-speedups", "aiohttp", "remora with compiled core + uvloop/aiohttp, CPython"),
     ("remora-esp32", "microdot-esp32", "remora/microdot, MicroPython esp32 heap"),
     ("remora-esp32s3", "microdot-esp32s3", "remora/microdot, MicroPython esp32s3 heap"),
     ("aiohttp", "microdot-cpython", "aiohttp/microdot, CPython"),
@@ -187,6 +205,13 @@ def rows(run: Run, ts: List[Target]) -> None:
                         sum(int(r["non2xx"]) for r in runs),  # type: ignore[call-overload]
                         " / ".join(str(r["errors"]) for r in runs if r["errors"]) or "none",
                         "; ".join(str(r.get("latency", "?")) for r in runs)))
+        for t in ts:
+            p99 = [float(str(r["p99_ms"])) for r in t.runs[close] if "p99_ms" in r]
+            if t.key.startswith("remora") and p99 and not t.error:
+                run.row("HTTP GET /hello, %s, %d connections: 99th percentile latency, %s"
+                        % (mode, WRK_CONNS, t.name), t.where, "%.2f" % harness.median(p99), "ms",
+                        t.command, "median of the %d wrk runs' 99%% (wrk --latency): %s"
+                        % (len(p99), harness.spread(p99, "%.2f")))
         for a, b, what in RATIOS:
             x, y = by_key[a], by_key[b]
             xs, ys = x.rates(close), y.rates(close)

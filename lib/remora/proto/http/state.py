@@ -150,12 +150,30 @@ def move(conn: "Any", role: int, kind: int) -> None:
             "can't send event kind %d in state %s" % (kind, STATE_NAMES[state])
         )
     states[role] = new
-    if role == SERVER and kind == RESPONSE:
+    # (Only a server sends a RESPONSE and only a client a REQUEST: the table
+    # refused the others above.)
+    if kind == RESPONSE:
         # A final response that is not a switch refuses any proposal.
         conn.switch = 0
-    elif role == CLIENT and kind == REQUEST and states[SERVER] == IDLE:
+    elif kind == REQUEST and states[SERVER] == IDLE:
         # The peer's request is what the server's SEND_RESPONSE waits for.
         states[SERVER] = SEND_RESPONSE
+    # settle's common case, inline: a move is made four times a request.
+    client = states[CLIENT]
+    server = states[SERVER]
+    if (
+        not conn.switch
+        and conn.keep_alive
+        and client != MIGHT_SWITCH_PROTOCOL
+        and _JOINT[client * 9 + server] == 46  # "."
+    ):
+        if conn.our_role == SERVER:
+            conn.our_state = server
+            conn.their_state = client
+        else:
+            conn.our_state = client
+            conn.their_state = server
+        return
     settle(conn)
 
 
