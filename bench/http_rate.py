@@ -226,7 +226,7 @@ def rows(run: Run, ts: List[Target]) -> None:
 
 def measure(run: Run) -> None:
     seconds, rounds = run.opts.http_seconds, run.opts.http_rounds
-    run.note("HTTP rate rows: `%swrk -t1 -c%d -d%ds http://127.0.0.1:PORT/hello` (plus "
+    run.note("HTTP rate rows: `%swrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT/hello` (plus "
              "`-H 'Connection: close'`), %d rounds, the servers taken in turn"
              % ("taskset -c %d " % CLIENT_CPU if run.pinned else "", WRK_CONNS, seconds, rounds))
     ts = targets(run)
