@@ -14,8 +14,9 @@ BROWSER := host_tests/browser/node_modules/.setup-done
 PORT ?= 8080
 RUNTIME ?= micropython
 BOARD ?= esp32
-# The MicroPython source tree the firmware is built from (v1.28.0; relative to this folder).
-MICROPY_SRC ?= ../shared/micropython
+# The MicroPython source tree the firmware is built from (v1.28.0): MICROPY_SRC=DIR
+# (relative to this folder) names it; unset, ../shared/micropython beside this folder,
+# or beside the repository this one was cloned from (remora_tools.firmware.source_dir).
 export MICROPY_SRC
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

@@ -69,13 +69,38 @@ class FirmwareError(SystemExit):
     """A build that cannot run or failed; the message says why (and where the log is)."""
 
 
+def _beside_origin() -> Optional[str]:
+    """../shared/micropython beside the repository this one was cloned from, when
+    that is a folder on this machine (a clean clone made for a test run)."""
+    try:
+        url = subprocess.run(
+            ["git", "-C", paths.repo_root(), "config", "--get", "remote.origin.url"],
+            capture_output=True, text=True, timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if url.startswith("file://"):
+        url = url[len("file://"):]
+    if not url or "://" in url or ":" in url.split("/")[0] or not os.path.isdir(url):
+        return None
+    return os.path.abspath(os.path.join(url, "..", "shared", "micropython"))
+
+
 def source_dir() -> str:
-    """The MicroPython source tree: $MICROPY_SRC, else ../shared/micropython.
+    """The MicroPython source tree: $MICROPY_SRC, else ../shared/micropython
+    beside the repository, else beside the repository it was cloned from.
 
     A relative path is taken from the repository's root, wherever the command runs.
     """
-    src = os.environ.get("MICROPY_SRC") or os.path.join("..", "shared", "micropython")
-    return os.path.abspath(os.path.join(paths.repo_root(), src))
+    given = os.environ.get("MICROPY_SRC")
+    if given:
+        return os.path.abspath(os.path.join(paths.repo_root(), given))
+    beside = os.path.abspath(os.path.join(paths.repo_root(), "..", "shared", "micropython"))
+    if not os.path.isfile(os.path.join(beside, "py", "mpconfig.h")):
+        origin = _beside_origin()
+        if origin is not None and os.path.isfile(os.path.join(origin, "py", "mpconfig.h")):
+            return origin
+    return beside
 
 
 def _check_source(src: str) -> None:
