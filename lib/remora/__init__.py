@@ -13,6 +13,7 @@ Sockets (the seed's ``ba.socket``)::
     remora.udpcon(host, port)       a connected UDP socket
     remora.tls                      TLS contexts: bind/connect(..., tls=ctx), upgrade
     remora.getsock()                the socket bound to the current task
+    remora.failures()               what tasks raised that remora caught, counted
     remora.thread_run(fn, *args)    run fn on the worker pool (ba.thread.run)
     remora.n2h / remora.h2n         big-endian integers in bytes
 """
@@ -22,7 +23,7 @@ __version__ = "0.1.0"
 # Where each public name lives: "module:name name ...", one string, because
 # a table of tuples would cost a board a few KiB of heap for nothing.
 _WHERE = (
-    "dispatcher:run stop wait_stopped getsock|"
+    "dispatcher:run stop wait_stopped getsock failures|"
     "sock:Socket BLOCKING ASYNC COSOCKET|"
     "net:connect bind udpcon event|"
     "pool:thread_run thread_call|"

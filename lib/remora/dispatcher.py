@@ -27,7 +27,7 @@ from . import log, port
 from .errors import Closed, DispatcherBlocked, Shutdown, SocketError
 
 try:
-    from typing import Any, Awaitable, Callable, Dict, List, Optional
+    from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 except ImportError:
     pass
 
@@ -43,9 +43,10 @@ class Dispatcher:
         self.thread = port.get_ident()
         self.stopping = False
         self.stop_event = port.Event()
-        # Live sockets that tasks may wait on, by id; under lock, because
-        # worker threads create sockets too.
-        self.sockets = {}  # type: Dict[int, Any]
+        # Live sockets that tasks may wait on, keyed by themselves (their
+        # identity: an id() may allocate an int, and unregistering must not);
+        # under lock, because worker threads create sockets too.
+        self.sockets = {}  # type: Dict[Any, Any]
         self.lock = port.allocate_lock()
         self.bound = {}  # type: Dict[Any, Any]  # task -> its socket (a cosocket pairing)
         # Every read in a task goes through this one buffer: tasks all run
@@ -55,14 +56,18 @@ class Dispatcher:
         # fragment a board's heap).
         self.read_buffer = None  # type: Any
         self.pool = None  # type: Any  # the worker pool, made on first use (remora.pool)
+        # What the guard caught (failures()): tasks ended by an error of
+        # theirs, and by a MemoryError.
+        self.failed = 0
+        self.out_of_memory = 0
 
     def register(self, sock: "Any") -> None:
         with self.lock:
-            self.sockets[id(sock)] = sock
+            self.sockets[sock] = sock
 
     def unregister(self, sock: "Any") -> None:
         with self.lock:
-            self.sockets.pop(id(sock), None)
+            self.sockets.pop(sock, None)
 
     def buffer(self, size: int) -> "Any":
         """The shared receive buffer, at least size bytes (a memoryview)."""
@@ -124,7 +129,7 @@ def unregister(sock: "Any") -> None:
 
 def registered(sock: "Any") -> bool:
     d = _running[0]
-    return d is not None and id(sock) in d.sockets
+    return d is not None and sock in d.sockets
 
 
 def open_sockets() -> int:
@@ -158,43 +163,66 @@ def getsock() -> "Any":
 
 async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", args: tuple) -> None:
     # Every bound task runs inside this guard: a task that raises must not
-    # take the dispatcher (or anything else) down with it.
+    # take the dispatcher (or anything else) down with it, and no exception
+    # may leave it (asyncio would report it as never retrieved): what the
+    # task raised is caught and counted (failures()), and so is a
+    # MemoryError in the handlers themselves (a log line's text).
+    d = _running[0]
     try:
         try:
-            # spawn() hands over its coroutine, already made: once this task
-            # runs, that coroutine runs too (its finally blocks included),
-            # with no allocation in between that could fail.
-            coro = args[0] if fn is None else fn(sock, *args)
-        except MemoryError:
-            # The task could not even begin: its client is refused as the
-            # listener says (nothing was sent yet), then closed below, after
-            # a pause (no heap needed) in which what it sends meanwhile is
-            # dropped too, so that the close is not a reset.
-            if sock is not None:
-                sock.refuse()
-                await port.sleep_ms(20)
-                sock.drain()
-            raise
-        await coro
-    except _ENDS:
-        pass  # the server stops, or the peer went away: both are normal ends
-    except SocketError as exc:
-        log.info("task ended:", repr(exc))
-    except MemoryError as exc:
-        # The allocation failed in this connection's task only; closing the
-        # socket returns its buffers and the server serves everyone else.
-        port.collect()
-        log.warning("out of memory in a task; closing its socket")
-        del exc
-    except Exception as exc:
-        log_exception(exc, "task failed")
+            try:
+                # spawn() hands over its coroutine, already made: once this
+                # task runs, that coroutine runs too (its finally blocks
+                # included), with no allocation in between that could fail.
+                coro = args[0] if fn is None else fn(sock, *args)
+            except MemoryError:
+                # The task could not even begin: its client is refused as
+                # the listener says (nothing was sent yet), then closed
+                # below, after a pause (no heap needed) in which what it
+                # sends meanwhile is dropped too, so that the close is not
+                # a reset.
+                if sock is not None:
+                    sock.refuse()
+                    await port.sleep_ms(20)
+                    sock.drain()
+                raise
+            await coro
+        except _ENDS:
+            pass  # the server stops, or the peer went away: both are normal ends
+        except SocketError as exc:
+            log.info("task ended:", repr(exc))
+        except MemoryError as exc:
+            # The allocation failed in this connection's task only; closing
+            # the socket returns its buffers and the server serves everyone
+            # else.  Counted first: counting allocates nothing.
+            if d is not None:
+                d.out_of_memory += 1
+            port.collect()
+            log.warning("out of memory in a task; closing its socket")
+            del exc
+        except Exception as exc:
+            if d is not None:
+                d.failed += 1
+            log_exception(exc, "task failed")
+    except MemoryError:
+        port.collect()  # a handler's own line found no heap: counted above
     finally:
         task = port.current_task()
-        d = _running[0]
         if d is not None:
             d.bound.pop(task, None)
         if sock is not None:
             sock.task_ended(task)  # closes it, unless it was handed on (req2sock)
+
+
+def failures() -> "Tuple[int, int, int]":
+    """What remora caught in tasks since run() began: (tasks ended by an
+    exception of theirs, tasks ended by a MemoryError, exceptions that
+    escaped every handler).  Each is also logged; the last should stay 0
+    (asyncio would call it an exception never retrieved)."""
+    d = _running[0]
+    if d is None:
+        return 0, 0, port.escaped()
+    return d.failed, d.out_of_memory, port.escaped()
 
 
 def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> "Any":

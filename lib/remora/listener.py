@@ -105,7 +105,7 @@ class Listener:
             raise WrongMode("listener closed")
         raw = self.raw
         try:
-            conn, peer = raw.accept()
+            conn, peer = port.accept(raw)  # MemoryError: nothing accepted (see accept)
         except OSError as exc:
             if port.error_kind(exc) == port.NO_DESCRIPTORS:
                 # The backlog stays readable, so waiting on the poller would

@@ -101,11 +101,20 @@ def flush() -> None:
         _emit(WARNING, ("refused", held, "more in the last second"))
 
 
-def refused(status: int, reason: str, peer: "Any" = None) -> None:
-    """A request or connection refused, and why: at most REFUSALS_PER_S
-    lines a second (the rest are counted and reported in one line)."""
+def refused(status: int, reason: "Any", peer: "Any" = None) -> None:
+    """A request or connection refused, and why (reason: a str, or an
+    exception printed as its message): at most REFUSALS_PER_S lines a second
+    (the rest are counted and reported in one line).  A refusal is often
+    for want of heap: a line that finds none is dropped, never raised."""
     if WARNING < _state[0]:
         return
+    try:
+        _refused(status, reason, peer)
+    except _QUIET:
+        pass
+
+
+def _refused(status: int, reason: "Any", peer: "Any") -> None:
     now = port.ticks_ms()
     if port.ticks_diff(now, _state[2]) >= 1000:
         held = _state[4]

@@ -239,10 +239,14 @@ class SocketBase:
             return
         wq = self._wq
         if wq is not None and not wq.empty() and wq.error is None:
+            try:
+                wq.kick()  # the flusher closes the socket once the queue is sent
+            except MemoryError:
+                self._close_now()  # no heap for a flusher: what waits is dropped
+                return
             self._closing = True
             if self._s is not None:
                 port.wake_io(self._s, False)  # the reader sees the close now
-            wq.kick()
             return
         self._close_now()
 
@@ -267,7 +271,11 @@ class SocketBase:
         if raw is not None and dispatcher.on_dispatcher():
             port.forget_io(raw)
         if self._wq is not None:
-            self._wq.fail(self._error or Closed())
+            try:
+                error = self._error or Closed()
+            except MemoryError as exc:
+                error = exc  # closing must not fail for want of heap
+            self._wq.fail(error)
         if self._park is not None:
             self._park.set()
         origin = self._origin

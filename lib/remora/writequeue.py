@@ -39,6 +39,7 @@ except ImportError:
 # One lock for every queue: it is held only for a non-blocking send and the
 # list updates around it, never across a wait.
 LOCK = port.allocate_lock()
+_SHORT_TRIES = 50  # the flusher's waits that found no heap, 10 ms apart, before it gives up
 
 
 def send_some(raw: "Any", data: "Any") -> int:
@@ -212,13 +213,21 @@ class WriteQueue:
     # -- the flusher ---------------------------------------------------------
 
     def kick(self) -> None:
-        """Start the flusher if data waits and none runs.  Dispatcher only."""
+        """Start the flusher if data waits and none runs.  Dispatcher only;
+        raises MemoryError when no task could be made (nothing changed)."""
         if self.chunks and not self.flushing and self.error is None:
-            self.flushing = True
             port.create_task(self._flush())
+            self.flushing = True  # only once it exists: else no one ever would
 
     async def _flush(self) -> None:
+        # A task of its own, outside the dispatcher's guard: nothing may
+        # leave it (asyncio would report an exception never retrieved, and
+        # the writers in line would wait forever).  The wait for room may
+        # find no heap for its poller entry: tried again after a pause; a
+        # shortage that lasts fails the queue with it, so that every writer
+        # wakes and the socket closes.
         raw = self.raw
+        short = 0
         try:
             while self.error is None:
                 with LOCK:
@@ -226,13 +235,24 @@ class WriteQueue:
                         break
                     head = self.chunks[0]
                 n = send_some(raw, head)
-                if n == 0:
-                    await port.wait_io(raw, True)
+                if n > 0:
+                    self._consumed(n)
+                    short = 0
                     continue
                 if n < 0:
                     _reset(self)  # fails the queue: every writer wakes with it
                     break
-                self._consumed(n)
+                try:
+                    await port.wait_io(raw, True)
+                except MemoryError as exc:
+                    short += 1
+                    if short > _SHORT_TRIES:
+                        self.fail(exc)
+                        break
+                    port.collect()
+                    await port.sleep_ms(10)
+        except MemoryError as exc:
+            self.fail(exc)  # no heap even for the reset's error
         finally:
             self.flushing = False
             self.sock.flushed()

@@ -48,6 +48,24 @@ OVERLOADED = (
     b"connection: close\r\n\r\n"
     b"503 Service Unavailable\n"
 )
+# The error answers a connection may need when the heap has no room to
+# build one (send_error_response): constant too.  Without a Date, which RFC
+# 9110 §6.6.1 asks of a 4xx from a server with a clock; an answer without it
+# beats a close without a word (issue 20: slowloris and garbage connections
+# closed with no 408 or 400 when the heap was short).
+_PLAIN_ERRORS = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 16\r\nconnection: close\r\n\r\n400 Bad Request\n",
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 20\r\nconnection: close\r\n\r\n408 Request Timeout\n",
+    b"HTTP/1.1 413 Content Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 22\r\nconnection: close\r\n\r\n413 Content Too Large\n",
+    b"HTTP/1.1 414 URI Too Long\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 17\r\nconnection: close\r\n\r\n414 URI Too Long\n",
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 36\r\nconnection: close\r\n\r\n431 Request Header Fields Too Large\n",
+)
 # The peer gone, or no heap for a best-effort send: made once, since
 # ``except (A, B)`` would build its tuple (allocate) on a heap that is out.
 _GONE = (OSError, MemoryError)
@@ -87,8 +105,10 @@ def sweep(app: "Any") -> None:
     now = port.ticks_ms()
     for watch in app.live.values():
         if watch.expired(now):
-            watch.until = port.ticks_add(now, 60000)  # interrupt once
+            # The error first: when it finds no heap, the next sweep tries
+            # again (else this connection would wait a minute for its 408).
             watch.sock.interrupt(Timeout("timeout"))
+            watch.until = port.ticks_add(now, 60000)  # interrupt once
 
 
 async def serve_connection(sock: "Any", app: "Any") -> None:
@@ -104,7 +124,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     try:
         # Both may run out of heap: then 503, and undone.
         conn = _Connection(app.limits)
-        app.live[id(sock)] = watch
+        app.live[sock] = watch  # by identity: id() may allocate, and the finally must not
         while True:
             watch.answering = False
             watch.start(IDLE, app.idle_ms)
@@ -162,7 +182,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 return  # must close (Connection: close, HTTP/1.0, an unread body)
             conn.start_next_cycle()
     except ProtocolError as exc:
-        log.refused(exc.status, str(exc), sock.peer)  # the reason: for the log only
+        log.refused(exc.status, exc, sock.peer)  # the reason: for the log only
         if not watch.answering:  # else a streamed answer is cut off (its framing shows it)
             await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
     except MemoryError:
@@ -197,7 +217,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             await _send_error(sock, conn, watch, 500, "")
     finally:
         app.connections -= 1
-        app.live.pop(id(sock), None)
+        app.live.pop(sock, None)
 
 
 async def _read_body(
@@ -365,17 +385,34 @@ def _close_stream(body: "Any") -> None:
 
 
 async def _send_error(sock: "Any", conn: "Any", watch: "Watch", status: int, detail: str) -> None:
-    """Answer a request we cannot serve, then the connection ends."""
+    """Answer a request we cannot serve, then the connection ends.  With no
+    heap to build the answer, or to drain after it, it still goes out."""
     try:
-        if conn is None:
-            answer = OVERLOADED  # no connection object could be made
-        else:
-            answer = conn.send_error_response(status, detail, httpdate.now() or None)
-        await sock.write(answer)
+        try:
+            if conn is None:
+                answer = OVERLOADED  # no connection object could be made
+            else:
+                answer = conn.send_error_response(status, detail, httpdate.now() or None)
+        except MemoryError:
+            answer = _plain_error(status)
+        sent = sock.send_now(answer)  # usually all of it: no coroutine, no heap
+        if sent < len(answer):
+            await sock.write(memoryview(answer)[sent:])
         watch.start(BODY, 1000)  # the sweeper ends the drain after a second
         await _drain(sock)
     except SocketError:
         pass
+    except MemoryError:
+        pass  # answered (or the peer is gone); no heap to drain: the close ends it
+
+
+def _plain_error(status: int) -> bytes:
+    # Its constant answer, found with no allocation (the heap just failed):
+    # the status's digits read as numbers from "HTTP/1.1 NNN".
+    for answer in _PLAIN_ERRORS:
+        if (answer[9] - 48) * 100 + (answer[10] - 48) * 10 + answer[11] - 48 == status:
+            return answer
+    return OVERLOADED  # no constant for it: the heap is what failed
 
 
 async def _drain(sock: "Any") -> None:

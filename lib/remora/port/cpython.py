@@ -268,6 +268,22 @@ def call_soon_threadsafe(fn: Callable[..., Any], *args: Any) -> None:
             pass  # the loop has closed: the server is gone
 
 
+_escaped = [0]
+
+
+def _on_escape(loop: asyncio.AbstractEventLoop, context: Dict[str, Any]) -> None:
+    # "Task exception was never retrieved" and the like: an exception that
+    # nothing caught.  Counted (escaped()) and printed as asyncio would.
+    if "exception" in context:
+        _escaped[0] += 1
+    loop.default_exception_handler(context)
+
+
+def escaped() -> int:
+    """How many tasks ended with an exception nothing caught, this run."""
+    return _escaped[0]
+
+
 def run(main_coro: Any) -> Any:
     """Run the dispatcher until main_coro finishes; return its result."""
     global _loop
@@ -275,9 +291,11 @@ def run(main_coro: Any) -> Any:
     async def root() -> Any:
         global _loop
         _loop = asyncio.get_running_loop()
+        _loop.set_exception_handler(_on_escape)
         return await main_coro
 
     del _hooks[:]
+    _escaped[0] = 0
     try:
         factory = _loop_factory()
         if factory is None:
@@ -299,6 +317,11 @@ def _loop_factory() -> Optional[Callable[[], asyncio.AbstractEventLoop]]:
     except ImportError:
         return None
     return uvloop.new_event_loop  # type: ignore[no-any-return]
+
+
+def accept(listener: socket.socket) -> Tuple[socket.socket, Any]:
+    """listener.accept() (the MicroPython port checks the heap first)."""
+    return listener.accept()
 
 
 def no_delay(sock: socket.socket) -> None:

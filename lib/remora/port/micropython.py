@@ -33,6 +33,7 @@ allocate_lock = _thread.allocate_lock
 Event = asyncio.Event
 CancelledError = asyncio.CancelledError
 
+from . import alarm
 from .rawsock import errno_of, would_block
 
 _EISCONN = getattr(errno, "EISCONN", 106)  # 106 on Linux and in lwIP
@@ -121,11 +122,12 @@ def random_bytes(n):
 # clear only the slots that hold the task.
 
 _MASKS = (select.POLLIN, getattr(select, "POLLPRI", 2), select.POLLOUT)
+_MASKS3 = (select.POLLIN, select.POLLOUT)  # made once: the loop itself calls _refresh
 
 
 def _slot_masks(sm):
     # The entry is [reader, (pri,) writer, stream]: 3 or 4 long by version.
-    return _MASKS if len(sm) == 4 else (select.POLLIN, select.POLLOUT)
+    return _MASKS if len(sm) == 4 else _MASKS3
 
 
 def _write_slot(sm):
@@ -138,25 +140,94 @@ def _refresh(ioq, sm):
     for i in range(len(masks)):
         if sm[i] is not None:
             mask |= masks[i]
+    # The poller first, the map after: when the poller's call finds no heap
+    # (it looks the stream up by its address as an int, which allocates
+    # when the address is above 2**31: the simulated board's heaps of 128 KiB
+    # and more), the entry stays whole, with no waiter, and the next time the
+    # stream is polled the loop refreshes it again (_wait_io_event).
     if mask:
         ioq.poller.modify(sm[-1], mask)
     else:
-        del ioq.map[id(sm[-1])]
         ioq.poller.unregister(sm[-1])
+        _drop(ioq, sm[-1])
+
+
+# The poller's map is keyed by id(stream).  id() makes an int object when
+# an address does not fit a small int: on the simulated board (a 32-bit
+# heap above 2**30; a board's RAM lies below) a lookup allocates.  Where
+# that finds no heap (closing, waking), the map is walked instead, as
+# asyncio's own IOQueue.remove does.
+
+
+def _find(ioq, sock):
+    """sock's poller entry [reader, writer, stream], or None."""
+    try:
+        return ioq.map.get(id(sock))
+    except MemoryError:
+        for key in ioq.map:
+            sm = ioq.map[key]
+            if sm[-1] is sock:
+                return sm
+        return None
+
+
+def _drop(ioq, sock):
+    """Forget sock's poller entry (not its registration with the poller)."""
+    try:
+        ioq.map.pop(id(sock), None)
+    except MemoryError:
+        for key in ioq.map:
+            if ioq.map[key][-1] is sock:
+                del ioq.map[key]
+                return
 
 
 def _remove(ioq, task):
-    for key in list(ioq.map):
-        sm = ioq.map.get(key)
+    # Task.cancel's: the slots that hold task are cleared, no others.  One
+    # entry at a time, the walk starting over after each (a refresh may
+    # drop an entry): no copy of the map's keys, which could find no heap.
+    while True:
+        for key in ioq.map:
+            sm = ioq.map[key]
+            hit = False
+            for i in range(len(sm) - 1):
+                if sm[i] is task:
+                    sm[i] = None
+                    hit = True
+            if hit:
+                break
+        else:
+            return
+        _refresh(ioq, sm)
+
+
+def _wait_io_event(ioq, dt):
+    # IOQueue.wait_io_event, run by asyncio's loop itself between tasks:
+    # upstream looks each ready stream up by id(), which can allocate (see
+    # _find), and a MemoryError here would end the loop, and the server
+    # with it.  The same steps through _find and _refresh, which fall back
+    # to a walk.
+    for s, ev in ioq.poller.ipoll(dt):
+        sm = _find(ioq, s)
         if sm is None:
+            # Polled with no entry (upstream would raise KeyError): stop
+            # polling it, or its readiness would wake the loop forever.
+            try:
+                ioq.poller.unregister(s)
+            except _UNPOLL:
+                pass  # no heap: tried again at its next readiness
             continue
-        hit = False
-        for i in range(len(sm) - 1):
-            if sm[i] is task:
-                sm[i] = None
-                hit = True
-        if hit:
+        w = _write_slot(sm)
+        if ev & ~select.POLLOUT and sm[0] is not None:  # POLLIN, or an error
+            core._task_queue.push(sm[0])
+            sm[0] = None
+        if ev & ~select.POLLIN and sm[w] is not None:  # POLLOUT, or an error
+            core._task_queue.push(sm[w])
+            sm[w] = None
+        try:
             _refresh(ioq, sm)
+        except MemoryError:
+            pass  # see _refresh: the next poll of this stream tries again
 
 
 
@@ -207,13 +278,18 @@ def _queue(sock, writing):
         # modselect.c), which crashes a later poll.  The caller re-checks its
         # socket's state after every wake-up, as after any other.
         return True
-    sm = ioq.map.get(id(sock))
+    sm = _find(ioq, sock)
     if sm is not None:
         waiter = sm[_write_slot(sm) if writing else 0]
         if waiter is core.cur_task:
             _forget_stale(ioq, sock)  # left by an earlier attempt that ran out of heap
         elif waiter is not None:
             raise RuntimeError("another task already waits on this socket")
+        elif sm[0] is None and sm[_write_slot(sm)] is None:
+            # An entry with no waiter, left by a refresh that found no heap
+            # (see _refresh): asyncio's IOQueue expects a waiter in every
+            # entry, so it goes before this wait makes a new one.
+            _refresh(ioq, sm)
     try:
         parked = ioq.queue_write(sock) if writing else ioq.queue_read(sock)
     except MemoryError:
@@ -235,10 +311,11 @@ def _closed(sock):
 # Made once: ``except (A, B, C)`` would build its tuple, an allocation, on
 # the very path that recovers from an allocation failure.
 _NOT_POLLED = (OSError, ValueError, KeyError)
+_UNPOLL = (OSError, ValueError, KeyError, MemoryError)
 
 
 def _forget_stale(ioq, sock):
-    sm = ioq.map.get(id(sock))
+    sm = _find(ioq, sock)
     if sm is None:
         return
     task = core.cur_task
@@ -248,7 +325,7 @@ def _forget_stale(ioq, sock):
     try:
         _refresh(ioq, sm)
     except _NOT_POLLED:
-        ioq.map.pop(id(sock), None)  # it never reached the poller
+        _drop(ioq, sock)  # it never reached the poller
 
 
 def wait_io(sock, writing, timeout_ms=None):
@@ -265,25 +342,34 @@ def wait_io(sock, writing, timeout_ms=None):
 
 
 async def _wait_timed(sock, writing, timeout_ms):
+    # Not asyncio.wait_for_ms: see port/alarm.py.
+    slot = alarm.arm(sock, alarm.WRITE if writing else alarm.READ, timeout_ms)
     try:
-        await asyncio.wait_for_ms(_queue(sock, writing), timeout_ms)
-        return True
-    except asyncio.TimeoutError:
-        return False
+        await _queue(sock, writing)
+    finally:
+        timed_out = alarm.disarm(slot)
+    return not timed_out
 
 
 def wake_io(sock, writing):
     """Resume the task waiting on sock in one direction, if any."""
     ioq = core._io_queue
-    sm = ioq.map.get(id(sock))
+    sm = _find(ioq, sock)
     if sm is None:
         return
     i = _write_slot(sm) if writing else 0
     task = sm[i]
     if task is not None:
         sm[i] = None
-        _refresh(ioq, sm)
         core._task_queue.push(task)
+        try:
+            _refresh(ioq, sm)
+        except MemoryError:
+            gc.collect()  # see _refresh; a closing socket should leave the poller now
+            try:
+                _refresh(ioq, sm)
+            except MemoryError:
+                pass  # still registered: its next readiness refreshes it
 
 
 def forget_io(sock):
@@ -297,11 +383,12 @@ async def wait_event(event, timeout_ms):
     if timeout_ms is None:
         await event.wait()
         return True
+    slot = alarm.arm(event, alarm.EVENT, timeout_ms)
     try:
-        await asyncio.wait_for_ms(event.wait(), timeout_ms)
-        return True
-    except asyncio.TimeoutError:
-        return False
+        await event.wait()
+    finally:
+        timed_out = alarm.disarm(slot)
+    return not timed_out
 
 
 def create_task(coro):
@@ -484,15 +571,37 @@ async def _run_waker():
 
 
 _loop_thread = [None]  # the thread running the dispatcher (current_task)
+_escaped = [0]
+
+
+def _on_escape(loop, context):
+    # asyncio's "Task exception wasn't retrieved": a task ended with an
+    # exception that nothing caught or awaited.  remora's own tasks catch
+    # everything (the dispatcher's guard); one that escapes is a bug,
+    # counted here and printed, never silent.
+    _escaped[0] += 1
+    try:
+        print("remora: a task ended with an exception nothing caught:", file=sys.stderr)
+        sys.print_exception(context["exception"], sys.stderr)
+    except MemoryError:
+        pass  # counted all the same
+
+
+def escaped():
+    """How many tasks ended with an exception nothing caught, this run."""
+    return _escaped[0]
 
 
 def run(main_coro):
     """Run the dispatcher until main_coro finishes; return its result."""
-    asyncio.new_event_loop()
+    asyncio.new_event_loop().set_exception_handler(_on_escape)
+    _escaped[0] = 0
+    alarm.reset()
     _loop_thread[0] = _thread.get_ident()
     ioq = core._io_queue
     ioq.poller = _Poller(ioq.poller)
     ioq.remove = lambda task: _remove(ioq, task)  # Task.cancel calls it
+    ioq.wait_io_event = lambda dt: _wait_io_event(ioq, dt)  # the loop calls it
     del _hooks[:]
     _spare[0] = bytearray(_SPARE_BYTES)
     _waker[0] = _make_waker()
@@ -512,6 +621,27 @@ def run(main_coro):
         _loop_thread[0] = None
         _waker[0].close()
         _waker[0] = None
+
+
+_ACCEPT_FREE = const(512)  # heap free (after a collection) before an accept
+
+
+def accept(listener):
+    """listener.accept(), only when the heap holds what it makes.
+
+    MicroPython's accept() makes its objects (the socket, the address, the
+    pair) after the kernel (or lwIP) handed the connection over: a
+    MemoryError there loses the connection's descriptor, which then stays
+    open and unanswered for good (issue 20).  So when the heap is nearly
+    full, a collection first; when that leaves too little, MemoryError with
+    nothing accepted: the client waits in the backlog.  Small blocks are all
+    it needs, so the total free is the measure, not the largest block.
+    """
+    if gc.mem_free() < _ACCEPT_FREE:
+        gc.collect()
+        if gc.mem_free() < _ACCEPT_FREE:
+            raise MemoryError  # the class: no message to allocate
+    return listener.accept()
 
 
 def no_delay(sock):
