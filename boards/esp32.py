@@ -18,7 +18,7 @@ PROFILE = {
     "queuelen": 4096,
     "recv_size": 1024,
     "max_connections": 10,  # ESP-IDF's lwIP opens 10 sockets by default (CONFIG_LWIP_MAX_SOCKETS)
-    "backlog": 4,
+    "backlog": 64,  # a burst of 50 past the cap waits in the queue (boards/README.md)
     "udp_max": 1472,
     "connect_timeout_ms": 10000,
     "write_timeout_ms": 30000,

@@ -13,7 +13,7 @@ PROFILE = {
     "queuelen": 8192,
     "recv_size": 2048,
     "max_connections": 32,
-    "backlog": 8,
+    "backlog": 64,  # a burst of 50 past the cap waits in the queue (boards/README.md)
     "udp_max": 1472,
     "connect_timeout_ms": 10000,
     "write_timeout_ms": 30000,
