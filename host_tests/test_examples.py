@@ -864,3 +864,61 @@ def test_ex02_ws_client_page(runtime, ws_echo_server):
         assert '<p id="answer">The echo server answered: self</p>' in out, (out, srv.output())
     finally:
         srv.stop()
+
+
+# -- ex11: a secure client connection from a cosocket --------------------------
+
+
+def test_ex11_tls_client(program, tmp_path):
+    from test_tls import Peer
+
+    from remora_tools import cert
+
+    cert.make(str(tmp_path), "localhost")
+    cert.make(str(tmp_path), "other", ["other.example"])
+    peer = Peer(str(tmp_path))  # openssl s_server -rev: each line comes back reversed
+    try:
+        ca = str(tmp_path / "localhost.pem")
+        prog = program(example("ex11_tls_client"), "localhost", peer.port, ca)
+        assert prog.wait_for_line("secure:") == "secure: True"
+        assert prog.wait_for_line("received:") == "received: SLT revo olleh"
+        assert prog.wait(20) == 0
+        # A server whose certificate the CA file does not vouch for.
+        other = str(tmp_path / "other.pem")
+        prog = program(example("ex11_tls_client"), "localhost", peer.port, other)
+        assert prog.wait_for_line("TLS failed:") == "TLS failed: NotTrusted"
+        assert prog.wait(20) == 0
+    finally:
+        peer.stop()
+
+
+# -- ex05 and ex15: a page's WebSocket in asynchronous mode, frames by type ----
+
+
+def test_ex05_ex15_websocket_page_async_frames(runtime):
+    import asyncio
+
+    import websockets
+    from httpserver import Server
+
+    srv = Server(runtime, "--ntp", "127.0.0.1:1", app=os.path.join(EXAMPLES, "demo"), board="esp32")
+
+    async def talk():
+        url = "ws://127.0.0.1:%d/wsasync.rsp" % srv.port
+        async with websockets.connect(url, max_size=None) as ws:
+            await ws.send("héllo")
+            first = await ws.recv()
+            await ws.send(bytes(range(256)) * 16)  # 4,096 bytes: pieces of 1 KiB on the ESP32
+            second = await ws.recv()
+            return first, second
+
+    try:
+        first, second = asyncio.run(asyncio.wait_for(talk(), 30))
+        assert first == "UTF-8 frame: héllo", srv.output()
+        assert second == "binary frame: 4096 bytes", srv.output()
+        # Without the upgrade, the page says what it is for.
+        out = subprocess.run(["curl", "-s", "-i", "http://127.0.0.1:%d/wsasync.rsp" % srv.port],
+                             capture_output=True, timeout=30).stdout
+        assert out.startswith(b"HTTP/1.1 400"), out
+    finally:
+        srv.stop()
