@@ -32,6 +32,7 @@ PROFILE = {
     "http_max_body": 16384,  # larger body: 413
     "max_sessions": 16,
     "page_cache": 8,  # compiled pages kept loaded (more load again from flash)
+    "page_buffer": 4096,  # a page's output block (one per worker, made once; larger pages joined)
     # WebSockets (remora.ws)
     "ws_max": 16,  # open WebSockets at once; more are refused with 503 before the upgrade
     "ws_max_message": 262144,  # largest message a peer may send (1009 beyond); read() streams it

@@ -31,6 +31,7 @@ PROFILE = {
     "http_max_body": 65536,  # larger body: 413
     "max_sessions": 32,
     "page_cache": 16,  # compiled pages kept loaded (more load again from flash)
+    "page_buffer": 8192,  # a page's output block (one per worker, made once; larger pages joined)
     # WebSockets (remora.ws)
     "ws_max": 24,  # open WebSockets at once; more are refused with 503 before the upgrade
     "ws_max_message": 1048576,  # largest message a peer may send (1009 beyond); read() streams it

@@ -32,6 +32,7 @@ PROFILE = {
     "http_max_body": 4096,  # larger body: 413
     "max_sessions": 8,
     "page_cache": 4,  # compiled pages kept loaded (more load again from flash)
+    "page_buffer": 2048,  # a page's output block (one per worker, made once; larger pages joined)
     # WebSockets (remora.ws)
     "ws_max": 6,  # open WebSockets at once; more are refused with 503 before the upgrade
     "ws_max_message": 131072,  # largest message a peer may send (1009 beyond); read() streams it

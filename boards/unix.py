@@ -28,6 +28,7 @@ PROFILE = {
     "http_max_body": 1048576,  # larger body: 413
     "max_sessions": 64,
     "page_cache": 16,  # compiled pages kept loaded (more load again from flash)
+    "page_buffer": 16384,  # a page's output block (one per worker, made once; larger pages joined)
     # WebSockets (remora.ws)
     "ws_max": 512,  # open WebSockets at once; more are refused with 503 before the upgrade
     "ws_max_message": 16777216,  # largest message a peer may send (1009 beyond); read() streams it

@@ -33,6 +33,7 @@ _current = {
     "http_max_body": 1048576,
     "max_sessions": 64,
     "page_cache": 16,
+    "page_buffer": 16384,  # bytes of a page's output block, one per worker (http/outbuf.py)
     "log_access": True,  # False: no access lines even when asked (a board's small console)
 }
 

@@ -11,12 +11,16 @@ try:
 except ImportError:
     pass
 
+_BYTES = (bytes, bytearray)  # made once: a tuple in a call would be built every time
+
 
 class Response:
     # Class-level defaults, set on an instance only when used: a smaller
     # instance dict is less heap per request on a board.
     length = None  # type: Optional[int]  # a stream's size, when known
     _parts = None  # type: Optional[List[Any]]
+    _lease = None  # type: Any  # a page's output block (outbuf.Lease), until sent
+    _blocks = None  # type: Any  # where that block comes from at the first write
 
     def __init__(
         self,
@@ -82,19 +86,66 @@ class Response:
         """Append text or bytes to the body (what a page's output does)."""
         parts = self._parts
         if parts is None:
-            parts = self._parts = []
-            if self.body:
-                parts.append(self.body)
+            lease = self._lease
+            if lease is None and self._blocks is not None:
+                lease = self._lease = self._blocks.take()  # None: collected instead
+                self._blocks = None
+            if lease is not None:
+                # A page's output block (outbuf.py): copied in, no pieces.
+                for i in range(len(items)):
+                    item = items[i]
+                    if not isinstance(item, _BYTES):
+                        item = str(item).encode()
+                    if not lease.add(item):
+                        # Outgrown: what the block holds is copied out, the
+                        # block goes back, and the rest is collected.
+                        parts = self._parts = [bytes(lease.view())]
+                        self.sent()
+                        items = items[i:]
+                        break
+                else:
+                    return
+            else:
+                parts = self._parts = []
+                if self.body:
+                    parts.append(self.body)
         for item in items:
             parts.append(item)
+
+    def write_into(self, blocks: "Any") -> None:
+        """Write the output into a block of blocks (outbuf.OutputBlocks),
+        taken at the first write; sent() gives it back."""
+        self._blocks = blocks
+        if self.body:
+            body = self.body
+            self.body = b""
+            self.write(body)
+
+    def sent(self, whole: bool = True) -> None:
+        """The response has gone out (or never will): the page's output
+        block goes back.  The server calls it; safe to call more than once.
+        whole=False: sending failed midway and a write may still hold the
+        block, so it is let go instead (made again when next needed)."""
+        self._blocks = None
+        lease = self._lease
+        if lease is not None:
+            self._lease = None
+            if whole:
+                lease.give_back()
+            else:
+                lease.drop()
 
     def mark(self) -> "Any":
         """Where the output stands now, for reset() (a page's forward)."""
         parts = self._parts
-        return self.body, (-1 if parts is None else len(parts))
+        lease = self._lease
+        return self.body, (-1 if parts is None else len(parts)), (lease.used if lease else 0)
 
     def reset(self, where: "Any") -> None:
         """Drop what was written since mark() returned where."""
+        lease = self._lease
+        if lease is not None:
+            lease.used = where[2]
         if where[1] < 0:
             self._parts = None
             self.body = where[0]
@@ -102,11 +153,14 @@ class Response:
             del self._parts[where[1] :]  # type: ignore[union-attr]
 
     def finish(self) -> None:
-        """Join what write() collected into the body."""
+        """Join what write() collected into the body (a page's output
+        block, when it held everything, is the body as it is)."""
         parts = self._parts
         if parts is not None:
             self._parts = None
             self.body = b"".join(p if isinstance(p, bytes) else str(p).encode() for p in parts)
+        elif self._lease is not None:
+            self.body = self._lease.view()
 
     @staticmethod
     def redirect(location: str, status: int = 302) -> "Response":

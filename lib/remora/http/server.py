@@ -120,7 +120,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     """
     watch = Watch(sock)
     app.connections += 1  # allocates nothing: the finally below always undoes it
-    conn = None  # type: Any
+    conn = resp = None  # type: Any
     try:
         # Both may run out of heap: then 503, and undone.
         conn = _Connection(app.limits)
@@ -169,6 +169,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
             if log.access_log():
                 ms = port.ticks_diff(port.ticks_ms(), started)
                 log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
+            resp.sent()  # a page's output block goes back (http/outbuf.py)
             if stream is not None and not stream.done:
                 # The handler left part of the body unread: the connection
                 # ends, once what the client still sends is dropped (a
@@ -191,6 +192,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         # Sent without a coroutine or a formatted message: either could be
         # the allocation that fails again.  What this request holds (its
         # buffered bytes, a part-read body) is let go first.
+        if resp is not None:
+            resp.sent(False)  # its page's block may still be queued: not given back
         conn = event = req = resp = pending = None  # type: ignore[assignment]
         port.collect()
         log.refused(503, "out of memory for the request", sock.peer)
@@ -218,6 +221,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     finally:
         app.connections -= 1
         app.live.pop(sock, None)
+        if resp is not None:
+            resp.sent(False)  # failed while answering: the block may still be queued
 
 
 async def _read_body(
