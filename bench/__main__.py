@@ -14,7 +14,7 @@ from typing import List, Optional
 from . import harness
 
 PARTS = ("echo", "heap", "maxidle", "c10k", "http_rate", "http_stream", "http_cost", "http_heap",
-         "http_idle", "imports", "ws", "mqtt", "tls")
+         "http_idle", "imports", "ws", "mqtt", "tls", "soak")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
