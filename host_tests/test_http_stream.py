@@ -334,12 +334,16 @@ def test_firmware_update_checks_its_hash_and_never_leaves_half_an_image(ota_serv
                        b"Authorization: " + AUTH["Authorization"].encode() +
                        b"\r\nContent-Length: %d\r\n\r\n" % ((256 << 10) + 1))
     assert status_of(out) == 413
-    # A cut connection: the header's first bytes stay erased.
+    # A cut connection: the header's first bytes stay erased.  Another image than the
+    # wrong-hash one, whose blocks are in the partition already: waiting for these
+    # blocks waits for this update.
+    cut = image(150_000)
     s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     s.sendall(b"POST /admin/firmware HTTP/1.1\r\nHost: x\r\nAuthorization: "
               + AUTH["Authorization"].encode() + b"\r\nContent-Digest: "
-              + digest_field(fw).encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(fw) + fw[:60000])
-    wait_until(lambda: slot(server, "ota_1")[4096:8192] == fw[4096:8192], what="blocks written")
+              + digest_field(cut).encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(cut)
+              + cut[:60000])
+    wait_until(lambda: slot(server, "ota_1")[4096:8192] == cut[4096:8192], what="blocks written")
     # Meanwhile a second update is refused: one partition, one writer.  (The first
     # stays stalled: this board's body clock is 30 s.)
     good = dict(AUTH, **{"Content-Digest": digest_field(fw)})
