@@ -14,10 +14,11 @@ payloads, one topic, no subscriber:
   once more publishing QoS 1 one at a time (``wait=True``: blocking on every PUBACK);
 - paho-mqtt 2.2 (bench/peers/paho_pub.py) on CPython, its window set to remora's (32);
 - micropython-lib's umqtt.simple (bench/peers/umqtt_pub.py) on MicroPython with the same
-  heap, when it is installed: PyPI's ``micropython-umqtt.simple`` (1.3.4) is an sdist pip
-  cannot install (it has neither setup.py nor pyproject.toml), and the repository does
-  not copy it; ``--umqtt PATH`` (or ``UMQTT_SIMPLE``) names a ``umqtt/simple.py`` to use.
-  Without it its rows are ERROR rows saying so.
+  heap: PyPI's ``micropython-umqtt.simple`` 1.3.4 is an sdist pip cannot install (it has
+  neither setup.py nor pyproject.toml) and the repository does not copy it, so the bench
+  downloads it, pinned by version and SHA-256, into bench/build/umqtt-1.3.4/
+  (bench/umqtt_peer.py); ``--umqtt PATH`` (or ``UMQTT_SIMPLE``) names another
+  ``umqtt/simple.py``.  When the download fails its rows are ERROR rows saying why.
 
 Per runtime the publishers take turns, round after round; a row is the median of its
 rounds, a ratio row divides two medians of this run.  The heap rows: ``gc.mem_alloc()``
@@ -38,7 +39,7 @@ from typing import Dict, List, Optional, Tuple
 
 from remora_tools import romfs
 
-from . import harness, servers
+from . import harness, servers, umqtt_peer
 from .harness import Run, Server, Spec
 
 NAME = "mqtt"
@@ -55,7 +56,8 @@ def options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--mqtt-rounds", type=int, default=3,
                     help="rounds of the MQTT rate rows; a row is their median (3)")
     ap.add_argument("--umqtt", default=os.environ.get("UMQTT_SIMPLE"),
-                    help="a umqtt/simple.py (micropython-lib) for the MicroPython peer rows")
+                    help="a umqtt/simple.py (micropython-lib) for the MicroPython peer rows "
+                    "(default: PyPI's pinned sdist, downloaded into bench/build)")
 
 
 class Mosquitto:
@@ -203,8 +205,8 @@ def publishers(run: Run, broker: Mosquitto) -> List[Tuple[str, str, Optional[Spe
     out.append((mpu, "remora.mqtt", remora("micropython", "esp32", margs), ""))
     out.append((mpu, "remora.mqtt, QoS 1 one at a time (wait=True)",
                 remora("micropython", "esp32", margs + ["32", "one"]), ""))
-    simple = run.opts.umqtt
-    if simple and os.path.exists(simple):
+    simple, why = umqtt_simple(run)
+    if simple:
         heap = servers.heap_of("esp32")
         out.append((mpu, "umqtt.simple", broker_spec(
             "umqtt_pub", umqtt_spec(run, simple, heap, margs_umqtt), broker), ""))
@@ -212,13 +214,27 @@ def publishers(run: Run, broker: Mosquitto) -> List[Tuple[str, str, Optional[Spe
             "umqtt_pub", umqtt_spec(run, simple, heap, margs + ["32", "nodelay"]),
             broker), ""))
     else:
-        out.append((mpu, "umqtt.simple", None, UMQTT_MISSING))
+        out.append((mpu, "umqtt.simple", None, why))
     return out
 
 
-UMQTT_MISSING = ("umqtt.simple is not installed: PyPI's micropython-umqtt.simple 1.3.4 is an "
-                 "sdist pip cannot install (no setup.py or pyproject.toml); give one with "
-                 "--umqtt PATH/umqtt/simple.py")
+def umqtt_simple(run: Run) -> Tuple[Optional[str], str]:
+    """(umqtt/simple.py, "") for the peer rows: --umqtt's, or PyPI's pinned sdist's
+    (bench/umqtt_peer.py); (None, why) when there is none.  Asked once per run."""
+    got = getattr(run.opts, "umqtt_found", None)
+    if got is not None:
+        return got
+    given = run.opts.umqtt
+    if given:
+        got = (given, "") if os.path.exists(given) else (None, "--umqtt %s: no such file"
+                                                          % given)
+    else:
+        try:
+            got = (umqtt_peer.simple_py(os.environ["REMORA_BUILD"]), "")
+        except RuntimeError as exc:
+            got = (None, "umqtt.simple is missing: %s" % exc)
+    run.opts.umqtt_found = got
+    return got
 
 
 def harness_board(name: str) -> Dict[str, object]:
@@ -276,14 +292,13 @@ def heap_rows(run: Run, broker: Mosquitto) -> None:
     spec = servers.remora_spec(run, HEAP, "micropython", "esp32", args=[str(HEAP_CLIENTS)])
     specs = [("remora.mqtt Client (connected, one subscription, idle)",
               broker_spec("mqtt_heap", spec.build, broker))]
-    simple = run.opts.umqtt
-    if simple and os.path.exists(simple):
+    simple, why = umqtt_simple(run)
+    if simple:
         specs.append(("umqtt.simple MQTTClient (connected, one subscription)", broker_spec(
             "umqtt_pub", umqtt_spec(run, simple, servers.heap_of("esp32"),
                                     ["heap", str(HEAP_CLIENTS)]), broker)))
     else:
-        run.row("heap per connected MQTT client, umqtt.simple", where, "ERROR", "", "",
-                UMQTT_MISSING)
+        run.row("heap per connected MQTT client, umqtt.simple", where, "ERROR", "", "", why)
     for what, s in specs:
         bench = "heap per connected MQTT client, %s" % what
         try:
