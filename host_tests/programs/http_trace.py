@@ -14,10 +14,10 @@ import sys
 
 from httpcorpus import cases, events_of
 
-from remora.proto.http import connection, fields, readers, server, state, writers
+from remora.proto.http import chunked, connection, fields, readers, server, state, writers
 from remora.proto.http.limits import Limits
 
-for module in (fields, state, writers, readers, connection, server):
+for module in (fields, state, writers, readers, chunked, connection, server):
     print("module", module.__name__, "compiled" if module.__file__.endswith(".so") else "python")
 
 count = int(sys.argv[1]) if len(sys.argv) > 1 else 4000

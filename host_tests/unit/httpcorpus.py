@@ -30,6 +30,11 @@ REQUESTS = [
     b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
     b"GET http://h:8/p?q HTTP/1.1\r\nHost: h\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nRAW",
+    # The strict grammar's corners: quoted chunk extensions, authority-form,
+    # expectations, a 1.x minor version, empty lines before the request.
+    b"\r\nPOST /q HTTP/1.2\r\nHost: h\r\nTransfer-Encoding: , chunked\r\n\r\n"
+    b"3 ; a = \"x;\\\"y\" ;b\r\nabc\r\n0\r\n\r\n",
+    b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nExpect: 100-continue, x\r\n\r\n",
 ]
 RESPONSES = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
@@ -42,6 +47,7 @@ TOKENS = [
     b"\r\n", b"\n", b"\r", b" ", b"\t", b":", b";", b",", b"0", b"-1", b"chunked",
     b"Content-Length: 5\r\n", b"Transfer-Encoding: chunked\r\n", b"Host: x\r\n",
     b"\x00", b"\x7f", b"\xff", b"HTTP/1.1", b"ffffffffffffffffffff", b"\r\n\r\n", b"%", b"?", b"/",
+    b'"', b"=", b"\\", b"@",
 ]
 
 _state = [0x2545F491]

@@ -71,7 +71,7 @@ CASES = [
     (b"GET / HTTP/x.y\r\nHost: h\r\n\r\n", 400),
     (b"GET / FOO\r\nHost: h\r\n\r\n", 400),
     (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
-    (b"GET / HTTP/2\r\nHost: h\r\n\r\n", 505),
+    (b"GET / HTTP/2\r\nHost: h\r\n\r\n", 400),  # not DIGIT "." DIGIT
     (b"GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505),
     (b"GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505),
     # -- header fields (RFC 9112 §5) --
@@ -96,11 +96,18 @@ CASES = [
     (req(H + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"), 400),
     (req(H + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"), 400),
     (req(H + b"Transfer-Encoding: gzip, chunked\r\n"), 501),
-    (req(H + b"Transfer-Encoding: identity\r\n"), 501),
-    (req(H + b"Transfer-Encoding: chunked, chunked\r\n"), 501),
-    (req(H + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 501),
-    (req(H + b"Transfer-Encoding: gzip\r\n"), 501),
-    (req(H + b"Transfer-Encoding:\r\n"), 501),
+    # RFC 9112 §6.3 rule 4: chunked not final (or absent): 400; §7.1: applied once
+    (req(H + b"Transfer-Encoding: identity\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked, chunked\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 400),
+    (req(H + b"Transfer-Encoding: gzip\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked, gzip\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked;a=b\r\n"), 400),
+    (req(H + b"Transfer-Encoding: g(z, chunked\r\n"), 400),
+    (req(H + b"Transfer-Encoding:\r\n"), 400),
+    (req(H + b"Transfer-Encoding: ,\r\n"), 400),
+    (req(H + b"Transfer-Encoding: gzip;level=1, chunked\r\n"), 501),
+    (req(H + b"Transfer-Encoding: , Chunked,\r\n", b"0\r\n\r\n"), 0),  # empty elements
     (req(b"Transfer-Encoding: chunked\r\n", line=b"POST / HTTP/1.0"), 400),
     (req(H + b"Content-Length: 3\r\nContent-Length: 4\r\n"), 400),
     (req(H + b"Content-Length: 3, 4\r\n"), 400),
@@ -114,7 +121,10 @@ CASES = [
     (req(H + b"Content-Length:\r\n"), 400),
     (req(H + b"Content-Length: \xb2\r\n"), 400),  # a latin-1 "superscript two"
     (req(H + b"Content-Length: 1048577\r\n"), 413),  # over max_body, no body sent
-    (req(H + b"Content-Length: 99999999999999999999999\r\n"), 413),
+    (req(H + b"Content-Length: 99999999999999999999999\r\n"), 400),  # overflow
+    (req(H + b"Content-Length: 1000000000000000000\r\n"), 400),  # 19 digits
+    (req(H + b"Content-Length: 999999999999999999\r\n"), 413),  # 18: only too large
+    (req(H + b"Content-Length: 0000000000000000000005\r\n", b"hello"), 0),
     # -- chunked coding (RFC 9112 §7.1) --
     (req(H + b"Transfer-Encoding: chunked\r\n", b"0x5\r\nhello\r\n0\r\n\r\n"), 400),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"+5\r\nhello\r\n0\r\n\r\n"), 400),
@@ -122,7 +132,21 @@ CASES = [
     (req(H + b"Transfer-Encoding: chunked\r\n", b" 5\r\nhello\r\n0\r\n\r\n"), 400),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"g\r\n"), 400),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"\r\n"), 400),  # empty size
-    (req(H + b"Transfer-Encoding: chunked\r\n", b"0" * 17 + b"1\r\nx\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"1" * 17 + b"\r\nx\r\n"), 400),  # overflow
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"0" * 17 + b"1\r\nx\r\n0\r\n\r\n"), 0),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5 \r\nhello\r\n0\r\n\r\n"), 400),
+    # RFC 9112 §7.1.1: chunk extensions, to the grammar
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;=b\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a=\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a=b c\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a b\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a=\"b\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a=\"b\\\"\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a=\"b\"c\r\nhello\r\n0\r\n\r\n"), 400),
+    (req(H + b"Transfer-Encoding: chunked\r\n",
+         b"5 ;a;b = c; d=\"x;\\\"\xff\" \r\nhello\r\n0;z\r\n\r\n"), 0),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"5\r\nhelloXX0\r\n\r\n"), 400),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"5\r\nhello\n0\r\n\r\n"), 400),
     (req(H + b"Transfer-Encoding: chunked\r\n", b"5;a\nb\r\nhello\r\n0\r\n\r\n"), 400),
@@ -145,6 +169,33 @@ CASES = [
     (b"GET http://h/a?b HTTP/1.1\r\nHost: h\r\n\r\n", 0),  # absolute-form
     (b"GET coap+tcp://h HTTP/1.1\r\nHost: h\r\n\r\n", 0),
     (b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 0),  # authority-form
+    (b"CONNECT [::1]:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 0),
+    (b"CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # CONNECT: authority-form only
+    (b"CONNECT h HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # RFC 9110 §9.3.6: a port
+    (b"CONNECT h: HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"CONNECT u@h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"CONNECT http://h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # authority-form: CONNECT only
+    # RFC 9110 §4.2.1, §4.2.4: an http URI has a host, and no userinfo
+    (b"GET http:///a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET http://u@h/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET http://h:x/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET http://[::1/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    (b"GET HTTPS://h?a HTTP/1.1\r\nHost: h\r\n\r\n", 0),
+    (b"GET http://[::1]:8/a HTTP/1.1\r\nHost: h\r\n\r\n", 0),
+    (b"GET file:///a HTTP/1.1\r\nHost: h\r\n\r\n", 0),  # no host needed there
+    # RFC 9110 §10.1.1: 417 for an expectation other than 100-continue
+    (b"GET / HTTP/1.1\r\nHost: h\r\nExpect: x\r\n\r\n", 417),
+    (b"GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nExpect: x\r\n\r\n", 417),
+    (b"GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue;a=b\r\n\r\n", 417),
+    (b"GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n\r\n", 0),
+    (b"GET / HTTP/1.1\r\nHost: h\r\nExpect:\r\n\r\n", 0),
+    (b"GET / HTTP/1.0\r\nExpect: x\r\n\r\n", 0),  # ignored in HTTP/1.0
+    (b"GET / HTTP/1.2\r\nHost: h\r\n\r\n", 0),  # RFC 9110 §2.5: as 1.1
+    (b"GET / HTTP/1.2\r\n\r\n", 400),  # ...so Host is due
+    (b"GET / HTTP/01.1\r\nHost: h\r\n\r\n", 400),
+    (b"\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 0),  # RFC 9112 §2.2
     # -- the Host value (RFC 9112 §3.2, RFC 9110 §7.2) --
     (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),

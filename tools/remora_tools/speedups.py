@@ -5,8 +5,8 @@
 Both are optional and change nothing unless they are on the path:
 
 - ``build/speedups/compiled-HASH``: a copy of ``lib/remora`` in which the HTTP core's leaf modules
-  (``remora.proto.http``: fields, state, writers, readers) are compiled with mypyc from the
-  same sources (:data:`COMPILED`); put it first on ``PYTHONPATH`` and CPython imports the
+  (``remora.proto.http``: fields, state, writers, readers, chunked) are compiled with mypyc
+  from the same sources (:data:`COMPILED`); put it first on ``PYTHONPATH`` and CPython imports the
   compiled modules (the rest of the copy runs as Python).  Nothing else is compiled: the
   connection classes are subclassed by drivers, which mypyc's native classes forbid.
 - ``build/speedups/site-HASH``: uvloop (``requirements-speedups.txt``, pinned), installed
@@ -30,7 +30,7 @@ from typing import List
 
 from . import paths
 
-COMPILED = ("fields", "state", "writers", "readers")  # remora/proto/http/<name>.py
+COMPILED = ("fields", "state", "writers", "readers", "chunked")  # remora/proto/http/<name>.py
 REQUIREMENTS = "requirements-speedups.txt"
 
 

@@ -10,6 +10,7 @@ module                     holds
 :mod:`.fields`             header fields: parsing, framing fields, Host, tokens
 :mod:`.limits`             ``Limits``: the bounds of a connection
 :mod:`.readers`            bytes in: heads and bodies, resumable and bounded
+:mod:`.chunked`            bytes in: the chunked coding (loaded on first use)
 :mod:`.writers`            bytes out: heads and the framing of our bodies
 :mod:`.state`              the two roles' state machines, as data
 :mod:`.reasons`            the standard reason phrases

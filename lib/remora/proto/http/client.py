@@ -11,9 +11,9 @@ proposed, 2xx to CONNECT).
 """
 
 # The leaves first (see .server: nested imports cost a board's C stack).
-from .events import LocalProtocolError, RemoteProtocolError
+from .events import LocalProtocolError, RemoteProtocolError, ResponseHead
 from .fields import CONNECTION, CONTENT_LENGTH, EXPECT, HOST_COUNT, TRANSFER_ENCODING, UPGRADE
-from .fields import field_tokens, scan_fields
+from .fields import decode_latin1, field_tokens, has_ctl, parse_fields, parse_version, scan_fields
 from .state import CLIENT, INFORMATIONAL, REQUEST, RESPONSE, SWITCH_CONNECT, SWITCH_UPGRADE
 from .state import fail, move, no_keep_alive
 from .writers import CHUNKED, write_head
@@ -31,7 +31,6 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the
 if TYPE_CHECKING:
     from typing import Any, Tuple
 
-    from .events import ResponseHead
     from .readers import Reader
 
 
@@ -41,10 +40,10 @@ class ClientConnection(Connection):
     our_role = CLIENT
 
     def _their_head(self, rb: "Reader") -> "Any":
-        event = rb.response_head()
-        if event is None:
+        lines = rb.head_lines()
+        if lines is None:
             return None
-        return self._on_response(event, rb)
+        return self._on_response(_response_head(lines), rb)
 
     def _on_response(self, event: "ResponseHead", rb: "Reader") -> "ResponseHead":
         # Their response head arrived: framing, keep-alive, protocol switches.
@@ -125,3 +124,21 @@ def _framing(method: str, cl: "Any", te: "Any") -> "Tuple[int, str]":
     if method in ("POST", "PUT", "PATCH"):
         return CHUNKED, "transfer-encoding: chunked\r\n"
     return 0, ""
+
+
+def _response_head(lines: "Any") -> "ResponseHead":
+    # The ResponseHead (1xx included) of a complete head's lines.
+    # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];
+    # some servers omit the second SP when the reason is empty: accept that.
+    line = lines[0]
+    if line and min(line) < 32 and has_ctl(line):
+        raise RemoteProtocolError("control character in head")
+    parts = line.split(b" ", 2)
+    if len(parts) < 2:
+        raise RemoteProtocolError("invalid status line")
+    http = parse_version(parts[0])
+    code = parts[1]
+    if len(code) != 3 or not code.isdigit():
+        raise RemoteProtocolError("invalid status code")
+    reason = decode_latin1(parts[2]) if len(parts) == 3 else ""
+    return ResponseHead(int(code), parse_fields(lines, 1), reason, http)

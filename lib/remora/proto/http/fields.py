@@ -95,8 +95,12 @@ def note_field(found: "List[Any]", slot: int, value: str) -> None:
         found[HOST] = value
     elif slot == UPGRADE:
         found[UPGRADE] = True
+    elif slot == EXPECT:
+        # A list too (RFC 9110 §10.1.1): every expectation on every line counts.
+        old = found[EXPECT]
+        found[EXPECT] = value if old is None else old + "," + value
     else:
-        found[slot] = value  # Expect, Date
+        found[slot] = value  # Date
 
 
 # RFC 9110 §5.6.2: token = 1*tchar.  ``x.strip(TCHAR)`` is empty exactly when
@@ -218,15 +222,15 @@ def parse_version(raw: bytes) -> str:
         return "HTTP/1.0"
     # RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive).
     # A well-formed other major version gets 505 (RFC 9110 §15.6.6); a higher
-    # 1.x minor is handled as 1.1 (RFC 9110 §2.5); anything else is garbage.
+    # 1.x minor is handled as 1.1 (RFC 9110 §2.5); anything else, "HTTP/2"
+    # (HTTP/2's own name, never sent in an HTTP/1.1 request line) included,
+    # is a malformed request line: 400.
     digits = raw[5:]
-    if raw.startswith(b"HTTP/") and digits[:1].isdigit():
-        if len(digits) == 3 and digits[1:2] == b"." and digits[2:].isdigit():
+    if raw.startswith(b"HTTP/") and len(digits) == 3 and digits[1:2] == b".":
+        if digits[:1].isdigit() and digits[2:].isdigit():
             if digits[:1] == b"1":
                 return "HTTP/1.1"
             raise RemoteProtocolError("HTTP version not supported", 505)
-        if len(digits) == 1 and digits != b"1":
-            raise RemoteProtocolError("HTTP version not supported", 505)  # "HTTP/2", "HTTP/3"
     raise RemoteProtocolError("invalid HTTP version")
 
 

@@ -10,10 +10,14 @@ cap from :class:`~remora.proto.http.limits.Limits`.
 A head is parsed in one go once its end (CRLF CRLF) is in the buffer: one
 find, one split into lines, a fixed number of C-level scans for forbidden
 bytes, then a short loop over the field lines.  No regex, no loop per byte.
+A body framed by Content-Length, or by the close, is read here; the chunked
+coding in :mod:`.chunked`, loaded with the first chunked body.  A response's
+status line is the client's to read (client.py: a server never needs it).
 """
 
-from .events import Data, EndOfMessage, RemoteProtocolError, ResponseHead
+from .events import Data, EndOfMessage, RemoteProtocolError
 from .fields import MEMO_LINE, MEMO_SIZE, TCHAR, decode_latin1, has_ctl, parse_fields, parse_version
+from .fields import valid_host
 
 try:
     from micropython import const
@@ -27,17 +31,11 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the
 if TYPE_CHECKING:
     from typing import Any, List, Optional
 
-_HEX = const(b"0123456789abcdefABCDEF")
-_MAX_CHUNK_SIZE_DIGITS = const(16)  # 64 bits; more is an overflow attempt
-
-# How the body being read is framed; the chunked coding (RFC 9112 §7.1) has
-# one mode per place it can be resumed from.
+# How the body being read is framed.  The chunked coding has modes of its
+# own (chunked.py), numbered from _CHUNKED up.
 _LENGTH = const(0)  # left: bytes still due (0: no body)
 _CLOSE = const(1)  # runs until the peer closes; left: bytes still allowed
-_SIZE = const(2)  # chunked, expecting a chunk-size line
-_CHUNK = const(3)  # chunked, inside a chunk's data (left: its bytes not yet delivered)
-_CHUNK_END = const(4)  # chunked, expecting the CRLF after a chunk's data
-_TRAILERS = const(5)  # chunked, after the last-chunk: trailer fields, then CRLF
+_CHUNKED = const(2)  # chunked.SIZE, the first of chunked.py's modes
 
 # The messages of the errors raised here, by number, one per line: one str
 # costs a board far less heap than a constant per message.
@@ -53,16 +51,8 @@ _MESSAGES = const(
     "invalid request line\n"
     "invalid method\n"
     "invalid request target\n"
-    "invalid status line\n"
-    "invalid status code\n"
     "both Transfer-Encoding and Content-Length\n"
-    "Transfer-Encoding in an HTTP/1.0 message\n"
-    "unsupported Transfer-Encoding\n"
     "incomplete body (peer closed)\n"
-    "chunk size line too long\n"
-    "missing CRLF after chunk data\n"
-    "invalid chunk extension\n"
-    "invalid chunk size\n"
 )
 _E_CL = const(0)
 _E_CL_CONFLICT = const(1)
@@ -75,16 +65,12 @@ _E_FIELDS = const(7)
 _E_REQUEST_LINE = const(8)
 _E_METHOD = const(9)
 _E_TARGET = const(10)
-_E_STATUS_LINE = const(11)
-_E_STATUS = const(12)
-_E_TE_CL = const(13)
-_E_TE_10 = const(14)
-_E_TE = const(15)
-_E_CUT = const(16)
-_E_CHUNK_LINE = const(17)
-_E_CHUNK_CRLF = const(18)
-_E_CHUNK_EXT = const(19)
-_E_CHUNK_SIZE = const(20)
+_E_TE_CL = const(11)
+_E_CUT = const(12)
+
+# chunked.py, loaded with the first chunked body (a board that is sent none
+# never keeps its code's objects in its heap).
+_chunked = None  # type: Any
 
 
 # The end of a body without trailers: one shared event, never modified,
@@ -100,16 +86,35 @@ def _bad(index: int, status: int = 400) -> RemoteProtocolError:
 _SCHEME = const(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
 
 
-def _other_form(method: bytes, target: bytes) -> bool:
-    """Whether a request-target that is not origin-form ("/...") has one of
-    the other forms of RFC 9112 §3.2: absolute-form (any method, §3.2.2),
-    authority-form (CONNECT only, §3.2.3), asterisk-form (OPTIONS only, §3.2.4)."""
+def _target_form(method: bytes, target: bytes) -> bool:
+    """Whether a request-target has the form RFC 9112 §3.2 allows this
+    method: origin-form ("/..."), absolute-form (any method, §3.2.2),
+    authority-form (CONNECT, and CONNECT only, §3.2.3), asterisk-form
+    (OPTIONS only, §3.2.4).  The target is visible ASCII (checked before)."""
+    if method == b"CONNECT":
+        # §3.2.3: authority-form = uri-host ":" port; RFC 9110 §9.3.6: the
+        # port is never elided (there is no default port for a tunnel).
+        colon = target.rfind(b":")
+        return colon > 0 and target[colon + 1 :].isdigit() and valid_host(target.decode())
+    if target[0] == 47:  # "/"
+        return True
     if target == b"*":
         return method == b"OPTIONS"
-    if method == b"CONNECT":
-        return True
     sep = target.find(b"://")
-    return sep > 0 and target[:1].isalpha() and not target[:sep].strip(_SCHEME)
+    if sep <= 0 or not target[:1].isalpha() or target[:sep].strip(_SCHEME):
+        return False
+    # The authority, up to the path or query: a valid host (RFC 9110 §4.2.4:
+    # userinfo is an error; "@" is not a host byte), not empty for http and
+    # https (§4.2.1: such a URI "MUST" be rejected as invalid).
+    end = len(target)
+    for stop in (b"/", b"?"):
+        cut = target.find(stop, sep + 3)
+        if 0 <= cut < end:
+            end = cut
+    authority = target[sep + 3 : end].decode()
+    if not authority and target[:sep].lower() in (b"http", b"https"):
+        return False
+    return valid_host(authority)
 
 
 class Reader:
@@ -168,7 +173,7 @@ class Reader:
 
     # -- heads ------------------------------------------------------------------------
 
-    def _find_block(self, start: int) -> int:
+    def find_block(self, start: int) -> int:
         """Offset of the CRLF CRLF that ends the head (``start`` 1: it starts
         with a start line) or trailer section (0) at ``pos``, or -1 while it is
         incomplete and still within bounds."""
@@ -205,7 +210,7 @@ class Reader:
         self.scan = max(pos, len(data) - 3)
         return -1
 
-    def _split_lines(self, end: int, start: int) -> "List[bytes]":
+    def split_lines(self, end: int, start: int) -> "List[bytes]":
         # data[pos:end] is a complete block of CRLF-terminated lines (a head
         # without its final empty line, or a trailer section); check it as a
         # whole, then split it once.  Field lines start at lines[start].
@@ -227,7 +232,7 @@ class Reader:
         self.advance(end + 4)
         return lines
 
-    def _head_lines(self) -> "Any":
+    def head_lines(self) -> "Any":
         # The lines of the head at pos once it is complete (checked), else None.
         data = self.data
         pos = self.pos
@@ -239,10 +244,10 @@ class Reader:
             self.advance(pos)
         end = data.find(b"\r\n\r\n", self.scan if self.scan > pos else pos)
         if end < 0:
-            end = self._find_block(1)  # not there yet: its checks, then None
+            end = self.find_block(1)  # not there yet: its checks, then None
             if end < 0:
                 return None
-        lines = self._split_lines(end, 1)
+        lines = self.split_lines(end, 1)
         if len(lines[0]) > self.limits.max_request_line:
             raise _bad(_E_LINE_SIZE, 414)
         return lines
@@ -253,7 +258,7 @@ class Reader:
         head is incomplete.  The fields that matter to framing are noted in
         ``found`` (a list of fields.SLOTS) while the fields are parsed: no
         second pass."""
-        lines = self._head_lines()
+        lines = self.head_lines()
         if lines is None:
             return None
         limits = self.limits
@@ -287,28 +292,9 @@ class Reader:
         # fragment is never sent), in one of the four forms.
         if not target or b"\t" in target or b"#" in target or max(target) > 126:
             raise _bad(_E_TARGET)
-        if target[0] != 47 and not _other_form(method, target):  # not "/..."
+        if not _target_form(method, target):
             raise _bad(_E_TARGET)
         return (method.decode(), decode_latin1(target), parse_version(version))
-
-    def response_head(self) -> "Any":
-        """A ResponseHead (1xx included), or None while it is incomplete."""
-        lines = self._head_lines()
-        if lines is None:
-            return None
-        # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];
-        # some servers omit the second SP when the reason is empty: accept that.
-        if lines[0] and min(lines[0]) < 32 and has_ctl(lines[0]):
-            raise _bad(_E_CTL)
-        parts = lines[0].split(b" ", 2)
-        if len(parts) < 2:
-            raise _bad(_E_STATUS_LINE)
-        http = parse_version(parts[0])
-        code = parts[1]
-        if len(code) != 3 or not code.isdigit():
-            raise _bad(_E_STATUS)
-        reason = decode_latin1(parts[2]) if len(parts) == 3 else ""
-        return ResponseHead(int(code), parse_fields(lines, 1), reason, http)
 
     # -- bodies -----------------------------------------------------------------------
 
@@ -319,20 +305,21 @@ class Reader:
         ``close`` one that runs until the peer closes (a response, rule 8):
         then True is returned.
         """
+        global _chunked
         self.total = 0
         self.cap = max_body = self.limits.max_body
         if te is not None:
-            # Rule 3: both present is a request smuggling attempt; reject it.
+            # Rule 3: both present is a request smuggling attempt; reject it
+            # (the RFC's other choice, Transfer-Encoding wins and the
+            # connection closes after, would still serve what a proxy in
+            # front may have framed differently).
             if cl is not None:
                 raise _bad(_E_TE_CL)
-            # RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-            if http10:
-                raise _bad(_E_TE_10)
-            # RFC 9112 §6.1: 501 for a coding we do not understand; we understand
-            # exactly one, applied once ("chunked, chunked" is not it).
-            if te.strip(" \t").lower() != "chunked":
-                raise _bad(_E_TE, 501)
-            self.mode = _SIZE
+            if _chunked is None:
+                from . import chunked
+
+                _chunked = chunked
+            _chunked.frame(self, te, http10)  # its modes from here on
             return False
         if cl is None and close:
             # Unknown length is no excuse for an unbounded body.
@@ -350,8 +337,11 @@ class Reader:
                 item = item.strip(" \t")
                 if not item or item.strip("0123456789"):
                     raise _bad(_E_CL)
-                if len(item) > 18:
-                    raise _bad(_E_BODY_SIZE, 413)  # beyond any limit, and any int we keep
+                # RFC 9110 §8.6: a recipient must anticipate large numbers and
+                # prevent overflow; more than 18 digits (leading zeros aside)
+                # is no length any peer means (10**18 bytes): invalid, 400.
+                if len(item) > 18 and len(item.lstrip("0")) > 18:
+                    raise _bad(_E_CL)
                 number = int(item)
                 if length >= 0 and number != length:
                     raise _bad(_E_CL_CONFLICT)
@@ -399,65 +389,8 @@ class Reader:
                 self.left -= size
                 return self.take(size)
             return _END if self.eof else None
-        # The chunked transfer coding (RFC 9112 §7.1), resumable at any byte.
-        limits = self.limits
-        while True:
-            mode = self.mode
-            data = self.data
-            pos = self.pos
-            if mode == _CHUNK:
-                size = len(data) - pos
-                if size == 0:
-                    break
-                if size >= self.left:
-                    size = self.left
-                    self.mode = _CHUNK_END
-                self.left -= size
-                return self.take(size)
-            if mode == _SIZE:
-                end = data.find(b"\r\n", pos)
-                if (end if end >= 0 else len(data) - 1) - pos > limits.max_chunk_line:
-                    raise _bad(_E_CHUNK_LINE)
-                if end < 0:
-                    break
-                line = data[pos:end]
-                semi = line.find(b";")
-                if semi >= 0:
-                    # RFC 9112 §7.1.1: chunk extensions are ignored, but they are
-                    # still part of the framing: refuse control bytes (a bare LF
-                    # here is a known smuggling trick).
-                    ext = line[semi:]
-                    if has_ctl(ext) or b"\r" in ext or b"\n" in ext:
-                        raise _bad(_E_CHUNK_EXT)
-                    line = line[:semi].rstrip(b" \t")  # BWS before ';'
-                # chunk-size = 1*HEXDIG: no sign, no 0x, no spaces, bounded length.
-                if not line or len(line) > _MAX_CHUNK_SIZE_DIGITS or line.strip(_HEX):
-                    raise _bad(_E_CHUNK_SIZE)
-                size = int(line, 16)
-                self.total += size
-                if self.total > self.cap:
-                    raise _bad(_E_BODY_SIZE, 413)
-                self.left = size
-                self.mode = _CHUNK if size else _TRAILERS
-                self.advance(end + 2)
-                continue
-            if mode == _CHUNK_END:
-                # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-                if not data.startswith(b"\r\n"[: len(data) - pos], pos):
-                    raise _bad(_E_CHUNK_CRLF)
-                if len(data) - pos < 2:
-                    break
-                self.advance(pos + 2)
-                self.mode = _SIZE
-                continue
-            # _TRAILERS.  RFC 9112 §7.1.2: trailer-section, then the final CRLF.
-            if data.startswith(b"\r\n", pos):
-                self.advance(pos + 2)
-                return _END
-            end = self._find_block(0)
-            if end < 0:
-                break
-            return EndOfMessage(parse_fields(self._split_lines(end, 0), 0))
-        if self.eof:
-            raise _bad(_E_CUT)
-        return None
+        # Modes from _CHUNKED up: the chunked transfer coding (RFC 9112
+        # §7.1), whose module frame() loaded.
+        return _chunked.body(self)
+
+

@@ -69,10 +69,18 @@ class ServerConnection(Connection):
         self.their_http_version = event.version
         tokens = field_tokens(found[CONNECTION])
         if not http10:
-            # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.
+            # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.  The
+            # one expectation defined is 100-continue; a server MAY answer 417
+            # to any other, which we do (the client learns at once that the
+            # expectation went unmet, rather than from a response it must
+            # then second-guess).  Empty list elements are ignored (§5.6.1).
             expect = found[EXPECT]
-            if expect is not None and expect.lower() == "100-continue":
-                self.client_is_waiting_for_100_continue = True
+            if expect is not None:
+                for token in field_tokens(expect):
+                    if token == "100-continue":
+                        self.client_is_waiting_for_100_continue = True
+                    elif token:
+                        raise RemoteProtocolError("unsupported expectation", 417)
             # RFC 9110 §7.8: Upgrade counts only when Connection lists it,
             # and a server must ignore it in an HTTP/1.0 request.
             if found[UPGRADE] and "upgrade" in tokens:
