@@ -214,6 +214,15 @@ async def _guard(sock: "Any", fn: "Optional[Callable[..., Awaitable[Any]]]", arg
             sock.task_ended(task)  # closes it, unless it was handed on (req2sock)
 
 
+def task_failed(exc: BaseException) -> None:
+    """A task with no guard (bind_task's guard=False) caught exc at its
+    end: counted and logged as the guard would (failures())."""
+    d = _running[0]
+    if d is not None:
+        d.failed += 1
+    log_exception(exc, "task failed")
+
+
 def failures() -> "Tuple[int, int, int]":
     """What remora caught in tasks since run() began: (tasks ended by an
     exception of theirs, tasks ended by a MemoryError, exceptions that
@@ -225,10 +234,14 @@ def failures() -> "Tuple[int, int, int]":
     return d.failed, d.out_of_memory, port.escaped()
 
 
-def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> "Any":
+def bind_task(
+    sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple, guard: bool = True
+) -> "Any":
     """Start fn(sock, *args) as a task bound to sock; returns the task.
-    Dispatcher thread only."""
-    task = port.create_task(_guard(sock, fn, args))
+    Dispatcher thread only.  guard=False: fn's coroutine is the task, with
+    no guard's frame around it (on a board, heap held by every idle
+    connection): it catches everything itself and ends with task_done()."""
+    task = port.create_task(_guard(sock, fn, args) if guard else fn(sock, *args))
     d = _running[0]
     if d is not None:
         try:
@@ -237,6 +250,17 @@ def bind_task(sock: "Any", fn: "Callable[..., Awaitable[Any]]", args: tuple) -> 
             task.cancel()
             raise
     return task
+
+
+def task_done(sock: "Any") -> None:
+    """What the guard does as a task ends, for a task started without one
+    (bind_task's guard=False), in its last finally: the socket closes,
+    unless it was handed on meanwhile (req2sock)."""
+    task = port.current_task()
+    d = _running[0]
+    if d is not None:
+        d.bound.pop(task, None)
+    sock.task_ended(task)
 
 
 def unbind(task: "Any") -> None:

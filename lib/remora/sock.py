@@ -119,6 +119,45 @@ class Socket(SocketBase, tlssock.TLSParts):
                 return n
             return bytes(buf[:n])
 
+    def read_now(self) -> "Optional[bytes]":
+        """What has arrived, with no wait: bytes; ``b""`` when the peer
+        closed or the socket is closed; None when nothing is there yet (then
+        ``await sock.readable()`` and ask again).  Raises what read() raises,
+        the pending interrupt() first.  The owner task of a TCP socket only.
+
+        read() in two steps, for a task that waits with no timeout and on a
+        board wants no coroutine frame of ours held per idle connection (an
+        HTTP server's keep-alive connections): only the poller's wait is."""
+        if self._interrupt is not None:
+            exc, self._interrupt = self._interrupt, None
+            raise exc
+        if self._pushback is not None:
+            data, self._pushback = self._pushback, None
+            return data
+        raw = self._usable()
+        if raw is None:
+            return b""
+        if not self._more:
+            return None  # as read() does: wait first (a failed recv costs)
+        size = profile.get("recv_size")
+        buf = dispatcher.read_buffer(size)
+        try:
+            n = port.recv_into(raw, buf, size)
+        except OSError as exc:
+            raise self._failed(exc)
+        # A full buffer: more is likely there (a TLS record's rest, held
+        # where the poller cannot see it), so the next call tries at once.
+        self._more = n == size
+        if n is None:
+            return None
+        return bytes(buf[:n])
+
+    def readable(self) -> "Awaitable[bool]":
+        """``await sock.readable()``: until data, the end, an interrupt() or
+        a close may be there for read_now() (it may still find nothing)."""
+        self._more = True  # what wakes us is worth a recv
+        return port.wait_io(self._s, False)
+
     def discard(self, timeout_ms: int) -> "Awaitable[int]":
         """``await sock.discard(ms)``: wait up to ms for data and drop it,
         with no allocation (the heap may be what ran out); the byte count,

@@ -101,12 +101,17 @@ class SocketBase:
 
     # -- binding to a task ---------------------------------------------------
 
-    def event(self, fn: "Callable[..., Awaitable[Any]]", *args: "Any", mode: str = ASYNC) -> None:
+    def event(
+        self, fn: "Callable[..., Awaitable[Any]]", *args: "Any", mode: str = ASYNC,
+        guard: bool = True
+    ) -> None:
         """Bind this socket to a new task running fn(self, *args).
 
         mode is "async" (read suspends, write is synchronous) or "cosocket"
         (read and write both suspend).  Callable from a task or a worker
-        thread; the task starts on the dispatcher.
+        thread; the task starts on the dispatcher.  guard=False is for a
+        server's own connection tasks (remora.http): see
+        dispatcher.bind_task.
         """
         if mode != ASYNC and mode != COSOCKET:
             raise WrongMode("mode must be 'async' or 'cosocket'")
@@ -114,16 +119,16 @@ class SocketBase:
             raise WrongMode("socket is already bound to a task")
         self._mode = mode
         if dispatcher.on_dispatcher():
-            self._bind(fn, args)
+            self._bind(fn, args, guard)
         else:
-            dispatcher.call_soon_threadsafe(self._bind, fn, args)
+            dispatcher.call_soon_threadsafe(self._bind, fn, args, guard)
 
-    def _bind(self, fn: "Callable[..., Awaitable[Any]]", args: tuple) -> None:
+    def _bind(self, fn: "Callable[..., Awaitable[Any]]", args: tuple, guard: bool) -> None:
         if self._state == CLOSED:
             return
         try:
             dispatcher.register(self)
-            self._task = dispatcher.bind_task(self, fn, args)
+            self._task = dispatcher.bind_task(self, fn, args, guard)
         except MemoryError:
             # No memory for this connection's task: drop the connection,
             # never the caller (typically an accept loop that must keep

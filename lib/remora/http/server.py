@@ -24,16 +24,16 @@ that the App's sweeper reads, instead of a timer per read:
 
 from .. import dispatcher, log, port
 from ..errors import SocketError, Timeout
-from ..proto.http.events import NEED_DATA, Data, EndOfMessage, ProtocolError
+from ..proto.http.events import NEED_DATA, EndOfMessage, ProtocolError
 from ..proto.http.server import ServerConnection
 from ..proto.http.state import DONE
 from . import httpdate
-from .body import CONTINUE, BodyStream
+from .body import BodyStream
 from .request import Request
 from .response import Response
 
 try:
-    from typing import Any, List, Optional
+    from typing import Any
 except ImportError:
     pass
 
@@ -77,20 +77,23 @@ BUSY = 3
 
 
 class _Connection(ServerConnection):
+    """One client connection: the core's state and the driver's clock.
+
+    What the connection waits for (``kind``) and until when (``until``,
+    None: the sweeper starts the idle clock when it first sees it, which
+    spares every keep-alive request two clock reads), and whether its
+    current answer has begun (until it has, a failure can still be
+    answered with a whole error response).  One object per connection: a
+    separate one would be heap held by every idle connection on a board.
+    The streamed body (body.py) gets it as its watch.
+    """
+
     # The core builds our Request itself, not an event and then a copy.
     request_type = Request
-
-
-class Watch:
-    """What one connection waits for, and until when; and whether its
-    current answer has begun (until it has, a failure can still be answered
-    with a whole error response)."""
-
-    def __init__(self, sock: "Any") -> None:
-        self.sock = sock
-        self.kind = IDLE
-        self.until = 0
-        self.answering = False
+    sock = None  # type: Any
+    kind = IDLE
+    until = None  # type: Any
+    answering = False
 
     def start(self, kind: int, ms: int) -> None:
         self.kind = kind
@@ -100,15 +103,30 @@ class Watch:
         return self.kind != BUSY and port.ticks_diff(now, self.until) > 0
 
 
+# Watch, as body.py and older code name the connection's clock.
+Watch = _Connection
+
+
 def sweep(app: "Any") -> None:
     """Interrupt every connection past its deadline (App runs this on a timer)."""
     now = port.ticks_ms()
-    for watch in app.live.values():
-        if watch.expired(now):
+    for conn in app.live.values():
+        if conn.until is None:
+            conn.until = port.ticks_add(now, app.idle_ms)  # an idle wait's clock starts
+        elif conn.expired(now):
             # The error first: when it finds no heap, the next sweep tries
             # again (else this connection would wait a minute for its 408).
-            watch.sock.interrupt(Timeout("timeout"))
-            watch.until = port.ticks_add(now, 60000)  # interrupt once
+            conn.sock.interrupt(Timeout("timeout"))
+            conn.until = port.ticks_add(now, 60000)  # interrupt once
+
+
+def _wipe(a: "Any", b: "Any", c: "Any", d: "Any", e: "Any", f: "Any", g: "Any") -> None:
+    # Called with Nones where the deepest calls of serve_connection's
+    # request put their arguments: MicroPython keeps a suspended frame's
+    # whole value stack, dead slots too, and the collector scans them, so
+    # without it every idle keep-alive connection kept its last Request
+    # and Response alive (about 256 B each on a board).
+    pass
 
 
 async def serve_connection(sock: "Any", app: "Any") -> None:
@@ -116,165 +134,139 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
 
     The common request (head read, no body, an answer in memory) awaits no
     coroutine of ours but App.handle: on MicroPython every nested coroutine
-    is a heap object per request.
+    is a heap object per request.  The socket's task is this coroutine
+    itself, with no guard around it (dispatcher.bind_task): it catches
+    everything, and ends with dispatcher.task_done.
     """
-    watch = Watch(sock)
     app.connections += 1  # allocates nothing: the finally below always undoes it
     conn = resp = None  # type: Any
     try:
-        # Both may run out of heap: then 503, and undone.
-        conn = _Connection(app.limits)
-        app.live[sock] = watch  # by identity: id() may allocate, and the finally must not
-        while True:
-            watch.answering = False
-            watch.start(IDLE, app.idle_ms)
-            # The head.  Its time runs from its first byte: from the read
-            # that did not bring all of it (a head that came whole never
-            # needs it).
-            event = conn.next_event()
-            while event is NEED_DATA:
-                conn.receive_data(await sock.read() or b"")
+        try:
+            # May run out of heap: then 503, and undone.
+            conn = _Connection(app.limits)
+            conn.sock = sock
+            app.live[sock] = conn  # by identity: id() may allocate, and the finally must not
+            while True:
+                conn.answering = False
+                conn.kind = IDLE
+                conn.until = None  # the sweeper starts the idle clock
+                # The head.  Its time runs from its first byte: from the
+                # read that did not bring all of it (a head that came whole
+                # never needs it).
                 event = conn.next_event()
-                if event is NEED_DATA and watch.kind == IDLE:
-                    watch.start(HEAD, app.head_ms)
-            if type(event) is not Request:
-                return  # ConnectionClosed: the client is done
-            started = port.ticks_ms()
-            req = event
-            req.app = app
-            req.conn = conn
-            req.peer = sock.peer
-            req.sock = sock
-            watch.kind = BUSY
-            stream = None
-            if app.streaming and app.streams(req, conn):
-                # A streaming route (body.py): the handler reads the body.
-                stream = req.stream = BodyStream(sock, conn, watch, app.body_ms, conn.next_event())
-            else:
-                event = conn.next_event()  # a Content-Length over the limit: 413 here
-                if type(event) is not EndOfMessage:
-                    if event is NEED_DATA and conn.client_is_waiting_for_100_continue:
-                        # RFC 9110 §10.1.1: tell the client to send the body it announced.
-                        await sock.write(conn.send(CONTINUE))
-                    if not await _read_body(sock, conn, app, watch, req, event):
-                        return  # the client left mid-body
-            resp = await app.handle(req)
-            if req.conn is None:
-                return  # req2sock took the socket: it is no longer ours
-            if stream is not None and stream.error is not None:
-                raise stream.error  # the body failed (413, 400, 408, gone): answered below
-            pending = _answer(sock, conn, watch, req, resp)
-            if pending is not None:
-                await pending
-            if log.access_log():
-                ms = port.ticks_diff(port.ticks_ms(), started)
-                log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
-            resp.sent()  # a page's output block goes back (http/outbuf.py)
-            if stream is not None and not stream.done:
-                # The handler left part of the body unread: the connection
-                # ends, once what the client still sends is dropped (a
-                # close with unread bytes would reset the answer away).
-                watch.start(BODY, 1000)
-                await _drain(sock)
-                return
-            req = resp = pending = event = None  # type: ignore[assignment]
-            app.keep_reserve()
-            if conn.our_state != DONE or conn.their_state != DONE or app.draining:
-                return  # must close (Connection: close, HTTP/1.0, an unread body)
-            conn.start_next_cycle()
-    except ProtocolError as exc:
-        log.refused(exc.status, exc, sock.peer)  # the reason: for the log only
-        if not watch.answering:  # else a streamed answer is cut off (its framing shows it)
-            await _send_error(sock, conn, watch, exc.status, str(exc) if app.dev else "")
-    except MemoryError:
-        # This request did not fit in the heap: refuse it (DESIGN.md: refuse
-        # work, never crash); the memory returns when the connection ends.
-        # Sent without a coroutine or a formatted message: either could be
-        # the allocation that fails again.  What this request holds (its
-        # buffered bytes, a part-read body) is let go first.
-        if resp is not None:
-            resp.sent(False)  # its page's block may still be queued: not given back
-        conn = event = req = resp = pending = None  # type: ignore[assignment]
-        port.collect()
-        log.refused(503, "out of memory for the request", sock.peer)
-        if not watch.answering:
-            try:
-                if sock.send_now(OVERLOADED) == len(OVERLOADED):
-                    watch.start(BODY, 1000)
+                while event is NEED_DATA:
+                    data = sock.read_now()
+                    if data is None:
+                        await sock.readable()  # the poller's wait: no frame of ours
+                        continue
+                    conn.receive_data(data)
+                    data = None
+                    event = conn.next_event()
+                    if event is NEED_DATA and conn.kind == IDLE:
+                        conn.start(HEAD, app.head_ms)
+                if type(event) is not Request:
+                    return  # ConnectionClosed: the client is done
+                started = port.ticks_ms()
+                req = event
+                req.app = app
+                req.conn = conn
+                req.peer = sock.peer
+                req.sock = sock
+                conn.kind = BUSY
+                stream = None
+                if app.streaming and app.streams(req, conn):
+                    # A streaming route (body.py): the handler reads the body.
+                    event = conn.next_event()
+                    stream = req.stream = BodyStream(sock, conn, conn, app.body_ms, event)
+                else:
+                    event = conn.next_event()  # a Content-Length over the limit: 413 here
+                    if type(event) is not EndOfMessage:
+                        from .bodyin import read_body
+
+                        if not await read_body(sock, conn, app, req, event):
+                            return  # the client left mid-body
+                resp = await app.handle(req)
+                if req.conn is None:
+                    return  # req2sock took the socket: it is no longer ours
+                if stream is not None and stream.error is not None:
+                    raise stream.error  # the body failed (413, 400, 408, gone): answered below
+                pending = _answer(sock, conn, req, resp)
+                if pending is not None:
+                    await pending
+                if log.access_log():
+                    ms = port.ticks_diff(port.ticks_ms(), started)
+                    log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
+                resp.sent()  # a page's output block goes back (http/outbuf.py)
+                if stream is not None and not stream.done:
+                    # The handler left part of the body unread: the
+                    # connection ends, once what the client still sends is
+                    # dropped (a close with unread bytes would reset the
+                    # answer away).
                     await _drain(sock)
-            except _GONE:
-                pass
-    except Timeout:
-        if watch.kind != IDLE:
-            slow = "request head too slow" if watch.kind == HEAD else "request body too slow"
-            log.refused(408, slow, sock.peer)
-            if not watch.answering:
-                await _send_error(sock, conn, watch, 408, "")
-    except SocketError:
-        pass  # the peer went away
+                    return
+                req = resp = pending = event = stream = None  # type: ignore[assignment]
+                _wipe(None, None, None, None, None, None, None)
+                if app.reserve is None:
+                    app.keep_reserve()
+                if conn.our_state != DONE or conn.their_state != DONE or app.draining:
+                    return  # must close (Connection: close, HTTP/1.0, an unread body)
+                conn.start_next_cycle()
+        except ProtocolError as exc:
+            log.refused(exc.status, exc, sock.peer)  # the reason: for the log only
+            if not conn.answering:  # else a streamed answer is cut off (its framing shows it)
+                await _send_error(sock, conn, exc.status, str(exc) if app.dev else "")
+        except MemoryError:
+            # This request did not fit in the heap: refuse it (DESIGN.md:
+            # refuse work, never crash); the memory returns when the
+            # connection ends.  Sent without a coroutine or a formatted
+            # message: either could be the allocation that fails again.
+            # What this request holds (its buffered bytes, a part-read body)
+            # is let go first.
+            if resp is not None:
+                resp.sent(False)  # its page's block may still be queued: not given back
+            answering = conn is not None and conn.answering
+            app.live.pop(sock, None)  # the drain keeps its own time
+            conn = event = req = resp = pending = data = stream = None  # type: ignore
+            port.collect()
+            log.refused(503, "out of memory for the request", sock.peer)
+            if not answering:
+                try:
+                    if sock.send_now(OVERLOADED) == len(OVERLOADED):
+                        await _drain(sock)
+                except _GONE:
+                    pass
+        except Timeout:
+            if conn.kind != IDLE:
+                slow = "request head too slow" if conn.kind == HEAD else "request body too slow"
+                log.refused(408, slow, sock.peer)
+                if not conn.answering:
+                    await _send_error(sock, conn, 408, "")
+        except SocketError:
+            pass  # the peer went away
+        except Exception as exc:
+            # A bug of ours, or a streaming body that raised: logged, and
+            # the client gets a 500 rather than a silent close when nothing
+            # was sent.
+            dispatcher.log_exception(exc, "connection failed")
+            if conn is None or not conn.answering:
+                await _send_error(sock, conn, 500, "")
+    except MemoryError:
+        port.collect()  # a line of the handlers above found no heap: the close ends it
     except Exception as exc:
-        # A bug of ours, or a streaming body that raised: logged, and the
-        # client gets a 500 rather than a silent close when nothing was sent.
-        dispatcher.log_exception(exc, "connection failed")
-        if not watch.answering:
-            await _send_error(sock, conn, watch, 500, "")
+        dispatcher.task_failed(exc)  # the guard's part: no exception leaves a task
     finally:
         app.connections -= 1
         app.live.pop(sock, None)
         if resp is not None:
             resp.sent(False)  # failed while answering: the block may still be queued
+        dispatcher.task_done(sock)
 
 
-async def _read_body(
-    sock: "Any", conn: "Any", app: "Any", watch: "Watch", req: "Request", event: "Any"
-) -> bool:
-    """Collect the body into req.body within the board's limit (the core
-    enforces it), starting from the core's first body event; False when the
-    client left instead."""
-    # With a Content-Length it goes straight into one buffer of that size:
-    # no list of pieces, no join, so the peak is the body once.  The size is
-    # the core's, which validated the field (the raw field may be "5, 5").
-    size = conn.content_length
-    buf = None  # type: Any
-    filled = 0
-    parts = None  # type: Optional[List[bytes]]
-    while True:
-        while event is NEED_DATA:
-            if watch.kind == BUSY:
-                # The body's time runs from the first wait for it: a body
-                # that drips in (a slow POST) is cut off, whatever its pauses.
-                watch.start(BODY, app.body_ms)
-            conn.receive_data(await sock.read() or b"")
-            event = conn.next_event()
-        if type(event) is Data:
-            data = event.data
-            if buf is None and parts is None and size is not None and len(data) < size:
-                buf = app.body_buffer(size)
-            if buf is not None:
-                buf[filled : filled + len(data)] = data
-                filled += len(data)
-            elif parts is None:
-                parts = [data]
-            else:
-                parts.append(data)
-        elif type(event) is EndOfMessage:
-            break
-        else:
-            return False
-        event = conn.next_event()
-    watch.kind = BUSY
-    if buf is not None:
-        req.body = buf
-    elif parts is not None:
-        req.body = parts[0] if len(parts) == 1 else b"".join(parts)
-    return True
-
-
-def _answer(sock: "Any", conn: "Any", watch: "Watch", req: "Request", resp: "Response") -> "Any":
+def _answer(sock: "Any", conn: "Any", req: "Request", resp: "Response") -> "Any":
     """Send resp: what the socket takes at once goes now, with no coroutine
     (no heap: usually all of it); returns an awaitable for the rest, or None.
 
-    ``watch.answering`` turns True once bytes are on their way, not before:
+    ``conn.answering`` turns True once bytes are on their way, not before:
     up to then a MemoryError (building the head, or the write's own
     coroutine) leaves the wire clean for a 503.
     """
@@ -282,13 +274,10 @@ def _answer(sock: "Any", conn: "Any", watch: "Watch", req: "Request", resp: "Res
     if isinstance(body, str):
         body = body.encode()
     if not isinstance(body, (bytes, bytearray, memoryview)):
-        head = b""
-        if conn.client_is_waiting_for_100_continue and req.stream is not None:
-            # A streamed answer to a body not read yet (an echo, say): the
-            # body it reads must come, so the 100 goes before the head.
-            head = conn.send(CONTINUE)
-        pending = _send_stream(sock, conn, req, head + _stream_head(conn, resp), body)
-        watch.answering = True
+        from .streamout import send_stream
+
+        pending = send_stream(sock, conn, req, resp, body)
+        conn.answering = True
         return pending
     pieces = _bytes_response(conn, req, resp, body)
     for i in range(len(pieces)):
@@ -297,10 +286,10 @@ def _answer(sock: "Any", conn: "Any", watch: "Watch", req: "Request", resp: "Res
             continue
         sent = sock.send_now(piece)
         if sent:
-            watch.answering = True
+            conn.answering = True
         if sent < len(piece):
             pending = _write_all(sock, memoryview(piece)[sent:] if sent else piece, pieces[i + 1 :])
-            watch.answering = True
+            conn.answering = True
             return pending
     return None
 
@@ -349,47 +338,7 @@ def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") 
     return head, data, end
 
 
-def _stream_head(conn: "Any", resp: "Response") -> bytes:
-    # A stream: Content-Length when its size is known, else chunked (the
-    # core picks chunked for HTTP/1.1 and close-delimited for HTTP/1.0).
-    status = resp.status
-    length = None if status < 200 or status == 204 or status == 304 else resp.length
-    return conn.send_response_head(status, resp.headers, None, length, httpdate.now() or None)
-
-
-async def _send_stream(sock: "Any", conn: "Any", req: "Request", head: bytes, body: "Any") -> None:
-    """A streamed response: its head, then its body as the iterator yields."""
-    await sock.write(head)
-    if req.method == "HEAD":
-        _close_stream(body)
-        conn.send_end()
-        return
-    if hasattr(body, "__aiter__"):
-        async for chunk in body:
-            await _send_chunk(sock, conn, chunk)
-    else:
-        try:
-            for chunk in body:
-                await _send_chunk(sock, conn, chunk)
-        finally:
-            _close_stream(body)
-    await sock.write(conn.send_end())
-
-
-async def _send_chunk(sock: "Any", conn: "Any", chunk: "Any") -> None:
-    if isinstance(chunk, str):
-        chunk = chunk.encode()
-    if chunk:
-        await sock.write(conn.send_data(chunk))
-
-
-def _close_stream(body: "Any") -> None:
-    close = getattr(body, "close", None)
-    if close is not None:
-        close()
-
-
-async def _send_error(sock: "Any", conn: "Any", watch: "Watch", status: int, detail: str) -> None:
+async def _send_error(sock: "Any", conn: "Any", status: int, detail: str) -> None:
     """Answer a request we cannot serve, then the connection ends.  With no
     heap to build the answer, or to drain after it, it still goes out."""
     try:
@@ -403,7 +352,6 @@ async def _send_error(sock: "Any", conn: "Any", watch: "Watch", status: int, det
         sent = sock.send_now(answer)  # usually all of it: no coroutine, no heap
         if sent < len(answer):
             await sock.write(memoryview(answer)[sent:])
-        watch.start(BODY, 1000)  # the sweeper ends the drain after a second
         await _drain(sock)
     except SocketError:
         pass
@@ -425,11 +373,12 @@ async def _drain(sock: "Any") -> None:
 
     Closing with unread bytes in the receive buffer makes the kernel send a
     reset, which can destroy the error response before the client reads it
-    (RFC 9112 §9.6: close in stages).  Bounded in bytes here and in time by
-    the sweeper.
+    (RFC 9112 §9.6: close in stages).  Bounded in bytes, and to a second
+    (its own clock: the connection may have no heap left for the sweeper's).
     """
     budget = 65536
-    while budget > 0:
+    until = port.ticks_add(port.ticks_ms(), 1000)
+    while budget > 0 and port.ticks_diff(until, port.ticks_ms()) > 0:
         try:
             # A client quiet for 0.1 s is done.  Dropped in the shared read
             # buffer: no heap, which may be what ran out.

@@ -81,7 +81,9 @@ async def serve(app: "Any", port_number: int, host: str = "0.0.0.0", tls: "Any" 
                     refuse(conn)  # over the cap: 503, and close
                     log.refused(503, "connection cap", conn.peer)
                     continue
-                conn.event(serve_connection, app, mode=sock.COSOCKET)
+                # No guard: serve_connection is its own (one frame less
+                # held by every connection).
+                conn.event(serve_connection, app, mode=sock.COSOCKET, guard=False)
             except MemoryError:
                 # This connection did not fit; the accept loop must go on.
                 # The client still learns why: the listener's refusal (the

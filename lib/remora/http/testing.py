@@ -48,6 +48,16 @@ class _Pipe:
         data, self.request = self.request, None
         return data
 
+    def read_now(self) -> bytes:
+        data, self.request = self.request, None
+        return data or b""
+
+    async def readable(self) -> bool:
+        return True
+
+    def task_ended(self, task: "Any") -> None:
+        pass
+
     async def write(self, data: "Any") -> bool:
         self.sent.append(bytes(data))
         return True
