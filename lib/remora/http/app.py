@@ -44,11 +44,6 @@ except ImportError:
     pass
 
 
-# The methods of RFC 9110 §9 and RFC 5789 (PATCH): anything else is 501
-# unless a route names it.
-_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
-_METHODS_ALLOWED = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"
-
 
 class App:
     def __init__(self, root: str = ".", dev: "Optional[bool]" = None) -> None:
@@ -60,7 +55,7 @@ class App:
         self.router = Router()
         # The handlers of streaming routes, and each one's body limit.
         self.streaming = {}  # type: Dict[Any, int]
-        self.mounts = []  # type: List[List[Any]]  # see _mount
+        self.mounts = []  # type: List[List[Any]]  # see dispatch._mount
         self.guards = []  # type: List[Tuple[str, Any]]
         self.sessions = None  # type: Any
         self.hooks = None  # type: Any  # hooks.Hooks, made on first registration
@@ -159,22 +154,6 @@ class App:
         page keeps their heap (about 3.5 KB)."""
         prefix = prefix.rstrip("/") + "/"
         self.mounts.append([prefix, None, True, self._path(directory), compiled])
-
-    def _mount(self, entry: "List[Any]") -> "Any":
-        # [prefix, server (made on first use), pages?, folder, compiled pages].
-        from .static import StaticFiles
-
-        prefix, _server, pages, path, compiled = entry
-        files = StaticFiles(path, prefix=prefix[:-1])  # type: Any
-        if pages:
-            from ..pages.engine import PageEngine
-            from .pagemount import PageMount
-
-            cache = profile.get("page_cache")
-            engine = PageEngine(path, self.dev, compiled, self.state, cache)
-            files = PageMount(self, engine, files, prefix[:-1])
-        entry[1] = files
-        return files
 
     def enable_sessions(self, max_sessions: "Optional[int]" = None, ttl_s: int = 1800) -> "Any":
         from .session import SessionStore
@@ -301,7 +280,9 @@ class App:
             if hooks is not None and hooks.before:
                 resp = await self._before(req, hooks)
             if resp is None and self.guards:
-                resp = await self._guard(req, path)
+                from .dispatch import guard
+
+                resp = await guard(self, req, path)
             if resp is None:
                 matched = req.matched
                 route, params = matched if matched else self.router.match(req.method, path)
@@ -323,7 +304,11 @@ class App:
                             result = await result
                     resp = make_response(result)
                 else:
-                    resp = await self._mounted(req, path, params)
+                    # The mounts, else 404, 405, 501 (dispatch.py, loaded
+                    # with the first request no route takes).
+                    from .dispatch import unrouted
+
+                    resp = await unrouted(self, req, path, params)
         except QueueFull:
             log.refused(503, "worker queue full", req.peer)
             resp = await self.error(req, 503, "every worker is busy")
@@ -361,50 +346,6 @@ class App:
         except Exception as exc:
             resp = await self.failure(req, exc)
         return resp
-
-    async def _guard(self, req: "Any", path: str) -> "Optional[Response]":
-        """The challenge when a guard refuses req, else None."""
-        for prefix, auth in self.guards:
-            if path.startswith(prefix) or path + "/" == prefix:
-                if auth.check(req) is None:
-                    delay = auth.delay_ms(req)
-                    if delay:
-                        await port.sleep_ms(delay)
-                    resp = auth.challenge(req)
-                    if resp.status < 400 and "upgrade" in req.headers:
-                        # A form login's redirect means nothing to a
-                        # WebSocket client: refuse the upgrade plainly.
-                        resp = await self.error(req, 403)
-                    return resp
-        return None
-
-    async def _mounted(self, req: "Any", path: str, allowed: "Any") -> "Response":
-        """What the mounts (pages, static files) answer; else 405 or 404."""
-        for entry in self.mounts:
-            prefix = entry[0]
-            if path.startswith(prefix) or path + "/" == prefix:
-                mount = entry[1] or self._mount(entry)
-                resp = (await mount.serve(req)) if entry[2] else mount.serve(req)
-                if resp is not None:
-                    return resp
-        method = req.method
-        if method not in _METHODS or method == "CONNECT":
-            # RFC 9110 §9.1: a method outside the standard ones that no
-            # route here matched is 501; so is CONNECT (§9.3.6: a tunnel,
-            # which only a route that names CONNECT would open).
-            return await self.error(req, 501)
-        if req.target == "*":
-            # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
-            resp = Response(b"", 200)
-            resp.set_header("allow", _METHODS_ALLOWED)
-            return resp
-        if allowed is not None:  # the path exists, with other methods
-            if "GET" in allowed and "HEAD" not in allowed:
-                allowed.append("HEAD")  # a GET route answers HEAD too
-            resp = await self.error(req, 405)
-            resp.set_header("allow", ", ".join(allowed))  # RFC 9110 §15.5.6
-            return resp
-        return await self.error(req, 404)
 
     # -- serving (serving.py) ----------------------------------------------------
 
