@@ -168,7 +168,7 @@ assert client.events[-1] == Close(1001, "", True)
 reply = client.conn.data_to_send()  # the pong, then the echo
 server.feed(reply)
 assert server.events == [Pong(b"?"), Close(1001, "", True)], server.events
-assert client.messages == [] and client.assembler._frame is None  # reset on Close
+assert client.messages == [] and client.assembler._buf is None  # reset on Close
 assert server.conn.state == CLOSED and client.conn.state == CLOSED
 
 # A violation: the server's core fails the connection, the client reads why.

@@ -9,7 +9,7 @@ connection ends) are the shared methods there.
 from .. import port, profile
 from ..errors import Closed, SocketError, Timeout
 from ..proto.ws.events import DONE, NEED_DATA, Data, Ping, Pong
-from ..proto.ws.state import CLIENT, OPEN
+from ..proto.ws.state import OPEN
 
 try:
     from micropython import const
@@ -81,13 +81,14 @@ class Blocking:
     def _finish_blocking(self, event: "Any") -> None:
         self._ended(event)
         sock = self.sock
-        if self.our_role == CLIENT and event is not DONE and event.clean:
+        if self._awaits_eof(event):
+            deadline = port.ticks_add(port.ticks_ms(), option("ws_close_ms", 3000))
             try:
-                while sock.read(option("ws_close_ms", 3000)):
+                while sock.read(self._wait_ms(deadline) or 0):
                     pass
             except SocketError:
                 pass
-        sock.close()
+        self._close_socket(event)
 
     def _close_blocking(self, code: "Optional[int]", reason: "Any") -> None:
         if self.state == OPEN:

@@ -21,6 +21,15 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the
 if TYPE_CHECKING:
     from typing import Any
 
+# MicroPython's str exposes its UTF-8 bytes as a buffer: a text message is
+# sent from the str itself, with no encoded copy (a large one may not fit
+# twice in a board's heap).  CPython's str has no buffer: encode.
+try:
+    memoryview("")  # type: ignore[arg-type]
+    _STR_VIEW = True
+except TypeError:
+    _STR_VIEW = False
+
 # A server's payload over this is written after its head, not copied into one
 # frame with it.
 _JOIN_MAX = const(512)
@@ -67,7 +76,7 @@ class Sending:
         if self.state != OPEN:
             raise Closed("WebSocket closed")
         if type(data) is str:
-            data = data.encode()
+            data = memoryview(data) if _STR_VIEW else data.encode()  # type: ignore[arg-type]
             text = True
         size = len(data)
         if not dispatcher.on_dispatcher():

@@ -147,25 +147,25 @@ class WebSocket(Sending, Blocking, Connection):
             self._partial = None
             return None
         asm = self._partial
-        if asm is None:
-            if piece.fin and piece.received == piece.length == len(piece.data):
-                data = piece.data  # a whole message in one piece: no Assembler
-                return str(data, "utf-8") if piece.text else data
-            asm = self._partial = Assembler()
         try:
+            if asm is None:
+                if piece.fin and piece.received == piece.length == len(piece.data):
+                    data = piece.data  # a whole message in one piece: no Assembler
+                    return str(data, "utf-8") if piece.text else data
+                asm = self._partial = Assembler()
             message = asm.add(piece)
-        except MemoryError:
-            # No block for this message: fail this connection only, with
-            # "message too big" (§7.4.1: 1009), never the server.
+            if message is None:
+                return self
             self._partial = asm = None
+            data, text = message
+            return str(data, "utf-8") if text else data
+        except MemoryError:
+            # No block for this message (or for its str): fail this connection
+            # only, with "message too big" (§7.4.1: 1009), never the server.
+            self._partial = asm = message = data = None
             port.collect()
             self._overflow()
             return self
-        if message is None:
-            return self
-        self._partial = None
-        data, text = message
-        return str(data, "utf-8") if text else data
 
     def _overflow(self) -> None:
         # receive() could not hold a message: close with 1009, now.
@@ -262,13 +262,34 @@ class WebSocket(Sending, Blocking, Connection):
         # (§7.1.1), close the socket.
         self._ended(event)
         sock = self.sock
-        if self.our_role == CLIENT and event is not DONE and event.clean:
+        if self._awaits_eof(event):
+            deadline = port.ticks_add(port.ticks_ms(), option("ws_close_ms", 3000))
             try:
-                while await sock.read(option("ws_close_ms", 3000)):
-                    pass
+                while await sock.discard(self._wait_ms(deadline) or 0):
+                    pass  # dropped unread, with no allocation
             except SocketError:
                 pass
-        sock.close()
+        self._close_socket(event)
+
+    def _awaits_eof(self, event: "Any") -> bool:
+        # §7.1.1: a client waits for the server to close TCP first, after a
+        # clean close and after failing the connection alike (then what still
+        # arrives is dropped unread, §7.1.7): closing with unread bytes would
+        # reset the connection, and a reset can discard our close frame
+        # before the server reads it.  Not after EOF (1006): it came.
+        return self.our_role == CLIENT and event is not DONE and event.code != 1006
+
+    def _close_socket(self, event: "Any") -> None:
+        # §7.1.7: after failing the connection "the endpoint ... MAY close the
+        # connection"; the peer may still be sending what we will not read (the
+        # rest of an oversized or broken message).  A plain close would then
+        # reset the connection, and a reset can discard our close frame (its
+        # code, 1002/1007/1009, is the peer's only account) before the peer
+        # reads it: a server lingers instead (reads and drops a while).
+        if event is not DONE and not event.clean and event.code != 1006 and self.our_role == SERVER:
+            self.sock.linger()
+        else:
+            self.sock.close()
 
     def _ended(self, event: "Any") -> None:
         if self.closed is None and event is not DONE:

@@ -20,9 +20,11 @@ application that wants whole messages feeds each piece to an
 The Connection's ``max_message`` bounds what it holds: the core fails a
 frame or a message over the limit (1009) before any of its payload arrives.
 A message in one piece (a small one, read at once) is handed on as the
-core made it, with no copy; otherwise each frame gets one buffer of its
-length, filled in place, and the frames of a fragmented message are joined
-once at its end.
+core made it, with no copy.  Otherwise the message is one buffer: the
+first frame's length is allocated at once and filled in place, later
+frames (a fragmented message, RFC 6455 §5.4) are appended to it.  At most
+the message and the piece being added are held: never a list of frames
+plus their join (twice the message, which a board's heap may not have).
 """
 
 try:
@@ -44,38 +46,32 @@ class Assembler:
     """Collects the pieces of one message at a time."""
 
     def __init__(self) -> None:
-        self._frame = None  # type: Any  # the buffer of the frame being filled
-        self._frames = None  # type: Optional[List[Any]]  # earlier frames of the message
+        self._buf = None  # type: Any  # the message so far (a bytearray), or None
+        self._at = 0  # bytes of _buf filled
 
     def add(self, event: "Data") -> "Optional[Tuple[Any, bool]]":
         """Add a piece; returns ``(data, text)`` when it ends a message (data
         bytes-like, valid UTF-8 when ``text``), else None."""
         piece = event.data
-        received = event.received
-        length = event.length
-        if received == len(piece):  # the first piece of a frame
-            if received == length and event.fin and self._frames is None:
+        buf = self._buf
+        last = event.fin and event.received == event.length
+        if buf is None:
+            if last and event.received == len(piece):
                 return piece, event.text  # a whole message at once
-            self._frame = bytearray(length)
-        frame = self._frame
-        frame[received - len(piece) : received] = piece
-        if received < length:
+            buf = self._buf = bytearray(event.length)  # the first frame's room
+            self._at = 0
+        at = self._at
+        end = at + len(piece)
+        if end <= len(buf):
+            buf[at:end] = piece
+        else:
+            buf += piece  # a later frame: the buffer grows (filled up to its end)
+        self._at = end
+        if not last:
             return None
-        self._frame = None
-        frames = self._frames
-        if not event.fin:
-            if frames is None:
-                self._frames = [frame]
-            else:
-                frames.append(frame)
-            return None
-        if frames is not None:
-            frames.append(frame)
-            frame = b"".join(frames)
-            self._frames = None
-        return frame, event.text
+        self._buf = None
+        return buf, event.text
 
     def reset(self) -> None:
         """Drop a message in progress (the connection closed)."""
-        self._frame = None
-        self._frames = None
+        self._buf = None
