@@ -217,6 +217,37 @@ def test_round_trips_at_every_qos_and_retained(program, broker, version):
     no_task_errors(prog)
 
 
+def test_qos0_burst_keeps_the_order_of_the_calls(program, broker):
+    # QoS 0 publishes in a burst are gathered into few sends (remora/mqtt/writer.py): the
+    # subscriber gets every message, whole and in the order published, QoS 1 ones and
+    # one too large to gather among them, and a retained one is kept.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mqtt_scenarios", SCENARIOS)
+    assert spec is not None and spec.loader is not None
+    plan_of = importlib.util.module_from_spec(spec)
+    try:  # the scenarios import remora: the plan alone is wanted here
+        spec.loader.exec_module(plan_of)
+    except ImportError:
+        pytest.skip("remora is not importable here")
+    plan = plan_of.burst_plan()
+    peer = Paho(broker, "paho-burst", 5, subscribe=[("burst/#", 1)])
+    prog = program(SCENARIOS, "burst", broker.port)
+    prog.ready(20)
+    peer.publish("burst/go", b"", 0)
+    prog.wait_for_line("RESULT published 0", 30)
+    peer.wait(lambda: len(peer.messages) >= len(plan) + 2)  # burst/go is the first
+    want = [(t, p.encode() if isinstance(p, str) else bytes(p), q) for t, p, q, _r in plan]
+    got = [(m.topic, m.payload, m.qos) for m in peer.messages if m.topic != "burst/go"]
+    assert got == want + [("burst/end", b"end", 1)]
+    late = Paho(broker, "paho-burst-late", 5, subscribe=[("burst/keep", 0)])
+    late.wait(lambda: late.messages)
+    assert (late.messages[0].payload, late.messages[0].retain) == (b"kept at QoS 0", True)
+    late.close()
+    peer.close()
+    no_task_errors(prog)
+
+
 def test_will_published_when_a_client_dies(program, broker):
     peer = Paho(broker, "paho-will", 5, subscribe=[("will/#", 1)])
     prog = program(SCENARIOS, "will", broker.port)

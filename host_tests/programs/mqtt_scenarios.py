@@ -270,7 +270,50 @@ async def garbage(port, args):
     await c.disconnect()
 
 
+# -- QoS 0 bursts: gathered sends in order with everything else --------------------------
+
+
+def burst_plan():
+    """(topic, payload, qos, retain) of the burst, in publish order: QoS 0 messages
+    gathered past several segments, topics and sizes changing, str and bytearray
+    payloads, a QoS 1 message now and then, one payload too large to gather."""
+    plan = []
+    for i in range(400):
+        topic = "burst/a" if i % 7 else "burst/b"
+        payload = b"m%d" % i + b"." * (i % 13)
+        if i % 50 == 25:
+            plan.append((topic, payload, 1, False))
+        elif i % 50 == 30:
+            plan.append((topic, payload.decode(), 0, False))
+        elif i % 50 == 35:
+            plan.append((topic, bytearray(payload), 0, False))
+        else:
+            plan.append((topic, payload, 0, False))
+    plan.insert(200, ("burst/big", b"B" * 700, 0, False))
+    plan.append(("burst/keep", b"kept at QoS 0", 0, True))
+    return plan
+
+
+async def burst(port, args):
+    c = Client(url(port), client_id="burst", clean=True)
+    c.start()
+    await c.connected(10000)
+    await c.subscribe("burst/go", 0)
+    print("READY 0")
+    async for _msg in c.messages():
+        break  # the test's subscriber is ready
+    plan = burst_plan()
+    for i in range(len(plan)):
+        topic, payload, qos, retain = plan[i]
+        await c.publish(topic, payload, qos, retain)
+        if i == 150:
+            await remora.sleep_ms(0)  # the gathered ones go at the end of the turn
+    result("published", await c.publish("burst/end", b"end", 1, wait=True))
+    await c.disconnect()
+
+
 SCENARIOS = {
+    "burst": burst,
     "resubscribe": resubscribe,
     "garbage": garbage,
     "roundtrip": roundtrip,

@@ -16,7 +16,9 @@ Names load their module on first use, as in the top-level package::
   messages, connected, disconnect), each call awaitable in a task and
   blocking on a worker thread.
 * ``link``: the connection task: connect, read, keep alive, reconnect with
-  back-off and jitter, resubscribe, resend.
+  back-off and jitter, resubscribe, resend; ``subscribing``: (UN)SUBSCRIBE
+  requests and their answers; ``writer``: every packet written, the QoS 0
+  fast path (gathered sends), the outgoing queue's drainer.
 * ``outbox``: the bounded outgoing queue; ``waiter``: waiting for answers,
   from tasks and threads.
 * ``Will`` and ``Message`` are the sans-IO core's (``remora.proto.mqtt``).

@@ -1,10 +1,13 @@
 """The client's connection to the broker: one cosocket task per network
 connection, reading, answering, keeping alive, and reconnecting.
 
-:class:`Link` is the base class of :class:`~.client.Client` that holds
-everything done on the dispatcher; client.py holds the public API.  It
-drives the sans-IO core (``remora.proto.mqtt``) as that package's docstring
-says a cosocket driver must:
+The dispatcher's half of :class:`~.client.Client` (client.py holds the
+public API) is a chain of base classes, one concept each:
+:class:`~.writer.Writer` (every packet written, the QoS 0 fast path, the
+outgoing queue's drainer) < :class:`~.subscribing.Requests` ((UN)SUBSCRIBE
+requests and their answers) < :class:`Link` (here: the connection task).
+Together they drive the sans-IO core (``remora.proto.mqtt``) as that
+package's docstring says a cosocket driver must:
 
 * Each network connection is a task on its own cosocket, started with
   ``remora.event`` (the seed's example 10): ``await sock.connect(...)``, the
@@ -24,8 +27,8 @@ says a cosocket driver must:
 * A small timer task per connection sends PINGREQs and closes a dead
   connection (``keepalive_due``), and gives up on a CONNACK that does not
   come; the reads themselves carry no timeout (no timer per read).
-* One drainer task at a time moves the outgoing queue into the core as the
-  inflight window opens (after every PubAck/PubComp).
+* One drainer task at a time (.writer) moves the outgoing queue into the
+  core as the inflight window opens (after every PubAck/PubComp).
 
 Everything the broker sends is read by the connection task alone (the
 cosocket's owner); other tasks write to the same cosocket, in the order
@@ -39,8 +42,9 @@ from ..errors import Closed, Shutdown, SocketError
 from ..net import event as start_cosocket
 from ..sock import CLOSED as SOCK_CLOSED
 from ..proto.mqtt.core import CONNECTED, KEEPALIVE_PING, KEEPALIVE_TIMEOUT
-from ..proto.mqtt.events import NEED_DATA, ConnAck, ConnectionClosed, InflightFull
-from ..proto.mqtt.events import LocalProtocolError, Message, PubAck, PubComp, SubAck, UnsubAck
+from ..proto.mqtt.events import NEED_DATA, ConnAck, ConnectionClosed
+from ..proto.mqtt.events import Message, PubAck, PubComp, SubAck, UnsubAck
+from .subscribing import SUBSCRIBE, Requests
 
 try:
     from micropython import const
@@ -54,73 +58,30 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython
 if TYPE_CHECKING:
     from typing import Any, List, Optional  # noqa: F401  (type comments)
 
-    from ..proto.mqtt.core import Connection
-    from .outbox import Outbox
-
-SUBSCRIBE = const(0)  # request kinds, in [kind, items, waiter, packet id]
-UNSUBSCRIBE = const(1)
 _RESUBSCRIBE_BATCH = const(8)  # filters per SUBSCRIBE when resubscribing
 
 
-class Link:
-    """The dispatcher's half of a Client (a base class, never made alone)."""
+class Link(Requests):
+    """The connection task of a Client (a base class, never made alone)."""
 
     if TYPE_CHECKING:
         # Set by Client.__init__; named here for the type checker.
         host = ""
         port = 0
         client_id = ""
-        core: "Connection"
-        outbox: "Outbox"
         handler = None  # type: Any
         _connect_args = ()  # type: tuple
         _backoff = (0, 0)  # type: tuple
         _connect_ms = 0
 
     # Class-level defaults: an instance stores only what differs.
-    _sock = None  # type: Any  # the current connection's cosocket (also while it sleeps)
-    _ready = False  # connected, CONNACK in, resends sent: new messages may go
     _stopping = False  # disconnect() or a shutdown: no more connections
-    _draining = False  # a drainer task runs
     _delay_ms = 0  # the next back-off
-    _sent_ms = 0  # ticks of our last packet, and of their last
-    _recv_ms = 0
-    _progress = None  # type: Any  # Event: the window, the queue or the state moved
-    _waits = None  # type: Optional[List[Any]]  # Waiters of publishes, by packet id
-    _requests = None  # type: Optional[List[Any]]  # [kind, items, waiter, pid]
-    _subs = None  # type: Any  # {filter: options} the broker granted
+    _recv_ms = 0  # ticks of their last packet
     _inbox = None  # type: Optional[List[Any]]  # messages for the iterator
     dropped = 0  # messages that came with no handler and no iterator
     reconnects = 0  # connections made after the first
     last_error = None  # type: Any  # why the last connection failed or ended (None: none did)
-
-    # -- signalling ---------------------------------------------------------------------
-
-    def _moved(self) -> None:
-        # Wake every task waiting for the window, the queue, the connection
-        # or a message; each checks again what it waits for.
-        ev = self._progress
-        if ev is not None:
-            ev.set()
-
-    async def _wait_moved(self, timeout_ms: "Optional[int]" = None) -> bool:
-        ev = self._progress
-        if ev is None:
-            ev = self._progress = port.Event()
-        ev.clear()
-        if timeout_ms is None:
-            await ev.wait()
-            return True
-        return await port.wait_event(ev, timeout_ms)
-
-    def _kick(self) -> None:
-        """Start the drainer if messages wait and none runs (dispatcher only)."""
-        if self._ready and not self._draining and len(self.outbox):
-            self._draining = True
-            try:
-                dispatcher.spawn(self._drain())
-            except MemoryError:
-                self._draining = False  # tried again after the next ack
 
     # -- the connection task ------------------------------------------------------------
 
@@ -205,11 +166,6 @@ class Link:
             if out:
                 await self._send(sock, out)
 
-    async def _send(self, sock: "Any", data: "Any") -> None:
-        # Every packet goes out here: the keep-alive counts from the last one.
-        self._sent_ms = port.ticks_ms()
-        await sock.write(data)
-
     async def _up(self, sock: "Any", session_present: bool) -> None:
         # The CONNACK accepted us: resends first, in one write (5.0 §4.4,
         # §4.6: their original order, before any new message).
@@ -234,11 +190,10 @@ class Link:
         # sent again on the next one (their answers will not come), and
         # published messages stay in the session for the resend.
         self._ready = False
+        self._pending = None  # QoS 0 messages not sent: lost with it
+        self._head = None  # the next CONNACK may change the server's limits
         self.core.close()
-        requests = self._requests
-        if requests is not None:
-            for req in requests:
-                req[3] = 0
+        self._unsent()
         self._moved()
 
     async def _timer(self, sock: "Any") -> None:
@@ -318,121 +273,6 @@ class Link:
         self._moved()
         self._kick()
 
-    async def _answered(self, sock: "Any", ev: "Any") -> None:
-        # A SUBACK or UNSUBACK: its request is done; granted filters are
-        # remembered for a resubscribe (5.0 §3.9.3: a code under 0x80 grants).
-        requests = self._requests
-        if requests is None:
-            return
-        for i in range(len(requests)):
-            req = requests[i]
-            if req[3] == ev.packet_id:
-                requests.pop(i)
-                if not requests:
-                    self._requests = None
-                if req[0] == SUBSCRIBE:
-                    items = req[1]
-                    for j in range(len(items)):
-                        if j < len(ev.reasons) and ev.reasons[j] < 0x80:
-                            if self._subs is None:
-                                self._subs = {}
-                            self._subs[items[j][0]] = items[j][1]
-                if req[2] is not None:
-                    req[2].done(ev.reasons)
-                break
-        await self._send_requests(sock)
-
-    # -- (UN)SUBSCRIBE requests ---------------------------------------------------------
-
-    def _request(self, req: "Any", first: bool = False) -> None:
-        if self._requests is None:
-            self._requests = [req]
-        elif first:
-            self._requests.insert(0, req)
-        else:
-            self._requests.append(req)
-
-    async def _send_requests(self, sock: "Any") -> None:
-        # The requests not sent on this connection yet, while the core lets
-        # them go (at most max_inflight unanswered), in one write.
-        if not self._ready or self._requests is None:
-            return
-        conn = self.core
-        out = None  # type: Any
-        for req in list(self._requests):
-            if req[3]:
-                continue
-            try:
-                if req[0] == SUBSCRIBE:
-                    pid, data = conn.subscribe(req[1])
-                else:
-                    pid, data = conn.unsubscribe(req[1])
-            except InflightFull:
-                break
-            except LocalProtocolError as exc:  # a packet too large for this broker
-                self._requests.remove(req)
-                if req[2] is not None:
-                    req[2].done(None, exc)
-                continue
-            req[3] = pid
-            out = data if out is None else out + data
-        if self._requests is not None and not self._requests:
-            self._requests = None
-        if out is not None:
-            await self._send(sock, out)
-
-    # -- the outgoing queue -------------------------------------------------------------
-
-    async def _drain(self) -> None:
-        # Move queued messages into the core as the window lets them, in
-        # their order; ends when the queue is empty or the connection is
-        # lost (the next CONNACK starts it again).
-        outbox = self.outbox
-        conn = self.core
-        try:
-            while self._ready:
-                entry = outbox.peek()
-                if entry is None:
-                    break
-                flags = entry[2]
-                if flags & 6 and conn.inflight_room() <= 0:
-                    await self._wait_moved()
-                    continue
-                outbox.pop()
-                self._moved()  # room in the queue: a suspended publisher may go on
-                waiter = entry[4]
-                try:
-                    pid, data = conn.publish(entry[0], entry[1], flags >> 1, flags & 1 == 1, entry[3])
-                except LocalProtocolError as exc:
-                    # The broker's limits (Maximum QoS, Retain Available,
-                    # Maximum Packet Size) refuse it: it cannot ever go.
-                    if waiter is not None:
-                        waiter.done(None, exc)
-                    else:
-                        print("remora: mqtt message to %s dropped: %s" % (entry[0], exc))
-                    continue
-                self._track(waiter, pid)
-                try:
-                    await self._send(self._sock, data)
-                except SocketError as exc:
-                    # The connection task sees it too, and reconnects; a
-                    # QoS 1/2 message is in the session, a QoS 0 one lost.
-                    if waiter is not None and pid is None:
-                        waiter.done(None, exc)
-                    break
-                if waiter is not None and pid is None:
-                    waiter.done(0)  # QoS 0: done once written
-        finally:
-            self._draining = False
-
-    def _track(self, waiter: "Any", pid: "Optional[int]") -> None:
-        if waiter is not None and pid is not None:
-            waiter.pid = pid
-            if self._waits is None:
-                self._waits = [waiter]
-            else:
-                self._waits.append(waiter)
-
     # -- stopping -----------------------------------------------------------------------
 
     def _stop(self, error: BaseException) -> None:
@@ -447,9 +287,5 @@ class Link:
         self._waits = None
         for waiter in waits or ():
             waiter.done(None, error)
-        requests = self._requests
-        self._requests = None
-        for req in requests or ():
-            if req[2] is not None:
-                req[2].done(None, error)
+        self._fail_requests(error)
         self._moved()

@@ -241,6 +241,27 @@ class Connection(Receiver, Aliases):
             self.session.add(pid, flags, topic, payload, body)
         return pid, data
 
+    def publish_head(self, topic: str, size: int, retain: bool = False) -> "Optional[bytes]":
+        """The bytes that start a QoS 0 PUBLISH of ``topic`` without
+        properties; its payload of ``size`` bytes follows them on the wire
+        (encode.publish_head).  A driver may keep them for every such
+        message until the next connect(), which may change the server's
+        limits.  None when this connection would send the topic as a Topic
+        Alias (then publish()).  Raises as publish() does."""
+        _state.send(self.state, _PUBLISH)
+        if self._flags & _RESEND:
+            raise LocalProtocolError("call resend() after the ConnAck, before publishing")
+        if type(topic) is not str or not valid_name(topic):
+            raise LocalProtocolError("invalid topic name %r" % (topic,))
+        if retain and self._flags & _NO_RETAIN:
+            raise LocalProtocolError("the server has no retained messages", 0x9A)
+        if self.aliases_out and self.their_alias_max:
+            return None
+        head = encode.publish_head(topic, size, retain, self.version)
+        if len(head) + size > self.their_max_packet:
+            raise LocalProtocolError("packet over the server's Maximum Packet Size", 0x95)
+        return head
+
     def subscribe(
         self,
         items: "Sequence[Tuple[str, int]]",

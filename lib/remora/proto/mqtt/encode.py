@@ -128,6 +128,18 @@ def publish(
     return packet(0x30 | flags, body)
 
 
+def publish_head(topic: str, size: int, retain: bool, version: int) -> bytes:
+    """The start of a QoS 0 PUBLISH without properties whose payload of ``size``
+    bytes follows as is: the fixed header (5.0 §3.3.1; 3.1.1 §3.3.1), the Topic
+    Name and, under 5.0, a Property Length of 0 (§3.3.2.3.1).  No Packet
+    Identifier at QoS 0 (§3.3.2.2).  One per topic and size serves every such
+    message: a driver may keep it."""
+    name = text(topic)
+    rest = len(name) + size + (1 if version == 5 else 0)
+    return bytes((0x31 if retain else 0x30,)) + vbi(rest) + name + (b"\0" if version == 5
+                                                                    else b"")
+
+
 def ack(version: int, ptype: int, packet_id: int, reason: int = 0) -> bytes:
     """PUBACK, PUBREC, PUBREL or PUBCOMP (5.0 §3.4-3.7): the Packet Identifier,
     and under 5.0 a Reason Code unless it is 0 (§3.4.2.1: "can be omitted if
