@@ -204,6 +204,14 @@ def test_methods_head_options_405_501(server):
     assert codes == [200, 405, 501, 501, 200] and how == "fin", out
     heads = [h.lower() for h in out.split(b"\r\n\r\n")]
     assert b"\r\nallow: " in heads[0] and b"\r\nallow: get, head" in heads[1], out
+    # ...to a page or a static file too (pages are mounted at "/"): 501 for
+    # an unknown method, 405 with Allow from a file for a known one.
+    out, codes, how = answers(port, b"BREW / HTTP/1.1\r\n" + H + b"\r\n"
+                              b"BREW /index.rsp HTTP/1.1\r\n" + H + b"\r\n"
+                              b"DELETE /plain.txt HTTP/1.1\r\n" + H + b"\r\n"
+                              + GET + H + CLOSE + b"\r\n")
+    assert codes == [501, 501, 405, 200] and how == "fin", out
+    assert b"\r\nallow: get, head" in out.lower().split(b"\r\n\r\n")[2], out
 
 
 def test_persistence_and_pipelining(server):

@@ -49,6 +49,14 @@ async def unrouted(app: "Any", req: "Any", path: str, allowed: "Any") -> "Respon
     """What the mounts (pages, static files) answer to a request no route
     took; else 501, the answer to OPTIONS *, 405 (``allowed``: the methods
     of the routes on this path, or None) or 404."""
+    method = req.method
+    if method not in _METHODS or method == "CONNECT":
+        # RFC 9110 §9.1: a method outside the standard ones that no route
+        # here names is 501, before any mount sees it (a page answers
+        # whatever standard method it is asked with, but "BREW /" is no
+        # request for it); so is CONNECT (§9.3.6: a tunnel, which only a
+        # route that names CONNECT would open).
+        return await app.error(req, 501)
     for entry in app.mounts:
         prefix = entry[0]
         if path.startswith(prefix) or path + "/" == prefix:
@@ -56,12 +64,6 @@ async def unrouted(app: "Any", req: "Any", path: str, allowed: "Any") -> "Respon
             resp = (await mount.serve(req)) if entry[2] else mount.serve(req)
             if resp is not None:
                 return resp
-    method = req.method
-    if method not in _METHODS or method == "CONNECT":
-        # RFC 9110 §9.1: a method outside the standard ones that no
-        # route here matched is 501; so is CONNECT (§9.3.6: a tunnel,
-        # which only a route that names CONNECT would open).
-        return await app.error(req, 501)
     if req.target == "*":
         # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole
         # (the core lets only OPTIONS have this target, RFC 9112 §3.2.4).
