@@ -1,6 +1,6 @@
 """Bench program: where the time of one keep-alive ``GET /hello`` goes, in process.
 
-    remora run bench/programs/http_cost.py 0 [ITERATIONS]
+    remora run bench/programs/http_cost.py 0 [ITERATIONS [STAGE]]
 
 No socket and no event loop: each stage runs in a loop and prints ``COST <stage> <us>
 <bytes>``: the best per-iteration time of 20 batches (a busy machine only ever adds time),
@@ -18,6 +18,10 @@ request, as the server runs them:
 - ``gc``: on MicroPython, one full collection of the server's heap at rest (``gc_us``),
   and the heap free after it (``free``): with ``driver``'s bytes per request, the collector's
   share per request is gc_us * bytes / free.
+
+With a STAGE named, that stage alone runs ITERATIONS times (``driver``: that many
+connections of 20 requests), untimed and silent: for ``valgrind --tool=callgrind``'s
+instruction counts, steady where a loaded machine's times are not.
 """
 
 import sys
@@ -160,6 +164,13 @@ async def main(args):
         pipe.left = PER_CONNECTION
         run_coroutine(driver.serve_connection(pipe, app))
 
+    if len(args) > 2:
+        # One stage only, run that many times, untimed: for an instruction
+        # count (valgrind --tool=callgrind) of what it costs.
+        fn = {"parse": parse, "core": answer_only, "handle": handle, "driver": serve}[args[2]]
+        for _ in range(iterations):
+            fn()
+        return
     measure("parse", parse, iterations)
     measure("core", answer_only, iterations)
     measure("handle", handle, iterations)
