@@ -56,6 +56,13 @@ INTERNAL_ERROR = const(1011)
 TOO_BIG = const(1009)
 
 
+# What _step asks the task's read to do (compared with ``is``; never a
+# message): wait for bytes, read with a clock, write a reply's rest, end.
+_WAIT = object()
+_SLOW = object()
+_REPLY = object()
+_END = object()
+
 # Open server WebSockets (the board's ``ws_max`` caps them): one int in a
 # list.  An upgrade from a page counts on its worker thread; two at the same
 # instant could pass the cap by one, which the connection cap still bounds.
@@ -82,7 +89,8 @@ class WebSocket(Sending, Blocking, Connection):
     ping_ms = 0  # type: int
     _pinged = False  # our keep-alive ping waits for its pong
     _live = False  # counted in LIVE (a server's)
-    _rest = None  # type: Any  # the rest of the 101 head, when TCP did not take it whole
+    _unsent = None  # type: Any  # the rest of a reply or of the 101 head, TCP did not take at once
+    _held = None  # type: Any  # the event whose reply is _unsent, or the ending event
     _partial = None  # type: Any  # receive()'s Assembler, kept across a timeout
 
     def __init__(self, sock: "Any", role: int, max_message: "Optional[int]" = None) -> None:
@@ -112,7 +120,7 @@ class WebSocket(Sending, Blocking, Connection):
         (rare: a fresh socket takes a head whole)."""
         sent = self.sock.send_now(head)
         if sent < len(head):
-            self._rest = head[sent:]
+            self._unsent = head[sent:]
 
     # -- binding to a task -------------------------------------------------------
 
@@ -120,7 +128,11 @@ class WebSocket(Sending, Blocking, Connection):
         """Run ``fn(ws, *args)`` as a new task bound to this WebSocket's
         socket, in ``mode`` ("cosocket", the default, or "async").  When fn
         returns, the WebSocket closes (1000; 1011 when fn raised)."""
-        self.sock.event(_run, self, fn, args, mode=mode)
+        # No guard's frame around the task (one more coroutine held by every
+        # idle WebSocket on a board): _run catches everything itself.
+        # fn's coroutine is made here, so that the task's frame holds one
+        # reference, not fn and its arguments.
+        self.sock.event(_run, self, fn(self, *args), mode=mode, guard=False)
 
     # -- reading -----------------------------------------------------------------
 
@@ -180,32 +192,65 @@ class WebSocket(Sending, Blocking, Connection):
         self.receive_data(b"")
 
     async def _read_in_task(self, timeout_ms: "Optional[int]", whole: bool = False) -> "Any":
-        # One coroutine for read() and receive() (whole): each nested
-        # coroutine would be one more heap object per waiting WebSocket.
-        deadline = None if timeout_ms is None else port.ticks_add(port.ticks_ms(), timeout_ms)
+        # One coroutine for read() and receive() (whole), and a small one: it
+        # is the frame every waiting WebSocket holds (heap, on a board).  The
+        # work is _step's, with no coroutine; the rare waits (a timed read, a
+        # keep-alive, a reply TCP did not take at once) are sub-coroutines
+        # that live only while they run.
+        if timeout_ms is not None:  # from here on, the deadline (a local less)
+            timeout_ms = port.ticks_add(port.ticks_ms(), timeout_ms)
         while True:
-            event = self.next_event()
-            out = self.data_to_send()
-            if out:
-                try:
-                    await self.sock.write(out)
-                except SocketError:
-                    pass  # the peer is gone: the read below sees it
+            got = self._step(whole, timeout_ms)
+            if got is _WAIT:
+                await self.sock.readable()
+            elif got is _SLOW:
+                await self._read_slow(timeout_ms)
+            elif got is _REPLY:
+                await self._write_unsent()
+            elif got is _END:
+                await self._finish_in_task(None)
+                return None
+            else:
+                return got
+
+    def _step(self, whole: bool, deadline: "Optional[int]") -> "Any":
+        # The core's events until one is for the caller (a piece, or a whole
+        # message when whole), or a wait: _WAIT (nothing to read yet), _SLOW
+        # (a read with a clock), _REPLY (write _unsent, then step again),
+        # _END (the connection ended: the event is in _held).
+        sock = self.sock
+        while True:
+            event = self._held
+            if event is not None:
+                self._held = None  # the event that waited for its reply to go
+            else:
+                event = self.next_event()
+                out = self.data_to_send()
+                if out:
+                    # A pong, the echo of their close, our failure close: what
+                    # TCP takes now goes with no coroutine (send_now never
+                    # overtakes queued frames); a rest is written first.
+                    try:
+                        sent = sock.send_now(out)
+                    except SocketError:
+                        sent = len(out)  # the peer is gone: the read below sees it
+                    if sent < len(out):
+                        self._unsent = memoryview(out)[sent:]
+                        self._held = event
+                        return _REPLY
             if event is NEED_DATA:
-                wait = self._wait_ms(deadline)
+                if deadline is not None or self.ping_ms or self.state == CLOSING or not sock.owner():
+                    return _SLOW
+                # No clock to keep: read in two steps, so that an idle
+                # WebSocket holds only the poller's wait, not the Socket's
+                # read coroutine too.
                 try:
-                    data = await self.sock.read(wait)
-                except Timeout:
-                    data = self._quiet(deadline)
-                    if data is None:
-                        try:
-                            await self.sock.write(self.send_ping(b""))
-                        except SocketError:
-                            pass
-                        continue
+                    data = sock.read_now()
                 except Closed:
                     data = b""  # reset by the peer, or closed by us: the end
-                self.receive_data(data or b"")
+                if data is None:
+                    return _WAIT
+                self.receive_data(data)
                 continue
             kind = type(event)
             if kind is Data:
@@ -214,13 +259,40 @@ class WebSocket(Sending, Blocking, Connection):
                 message = self._assemble(event)
                 if message is not self:
                     return message
-                continue  # more to come (or a failed 1009: the next event ends it)
-            if kind is Pong:
+                # More to come (or a failed 1009: the next event ends it).
+            elif kind is Pong:
                 self._pinged = False
             elif kind is not Ping:  # Close, or DONE
                 self._partial = None
-                await self._finish_in_task(event)
-                return None
+                self._held = event
+                return _END
+
+    async def _read_slow(self, deadline: "Optional[int]") -> None:
+        # One read with a clock: the caller's timeout, the close timeout,
+        # the keep-alive interval (a ping when the line was quiet).
+        wait = self._wait_ms(deadline)
+        try:
+            data = await self.sock.read(wait)
+        except Timeout:
+            data = self._quiet(deadline)
+            if data is None:
+                try:
+                    await self.sock.write(self.send_ping(b""))
+                except SocketError:
+                    pass
+                return
+        except Closed:
+            data = b""  # reset by the peer, or closed by us: the end
+        self.receive_data(data or b"")
+
+    async def _write_unsent(self) -> None:
+        # The rest of a reply (or of the 101 head) TCP did not take at once.
+        rest = self._unsent
+        self._unsent = None
+        try:
+            await self.sock.write(rest)
+        except SocketError:
+            pass  # the peer is gone: the next read sees it
 
     def _wait_ms(self, deadline: "Optional[int]") -> "Optional[int]":
         # How long the next socket read may wait: the caller's time left,
@@ -257,9 +329,12 @@ class WebSocket(Sending, Blocking, Connection):
         return None
 
     async def _finish_in_task(self, event: "Any") -> None:
-        # The connection ended (their close, our failure, or EOF): write what
-        # the core queued, let a client wait briefly for the server's EOF
+        # The connection ended (their close, our failure, or EOF; None: the
+        # event _step held): let a client wait briefly for the server's EOF
         # (§7.1.1), close the socket.
+        if event is None:
+            event = self._held
+            self._held = None
         self._ended(event)
         sock = self.sock
         if self._awaits_eof(event):
@@ -343,23 +418,51 @@ class WebSocket(Sending, Blocking, Connection):
         return "<WebSocket %s %s>" % ("server" if self.our_role == SERVER else "client", self.state)
 
 
-async def _run(sock: "Any", ws: "WebSocket", fn: "Any", args: tuple) -> None:
+async def _run(sock: "Any", ws: "WebSocket", coro: "Any") -> None:
     # The task of a WebSocket bound with event(): the rest of the 101 head
-    # first, then the application, then the close handshake.
-    code = NORMAL
+    # first, then the application, then the close handshake.  It runs with
+    # no guard (dispatcher.bind_task's guard=False) and does the guard's
+    # part: no exception leaves it, what fn raised is counted and logged
+    # (remora.failures()), task_done closes the socket.  Its frame is held
+    # by every idle WebSocket, so it has one handler (each nested try costs
+    # a board 16 bytes per connection) and the work is in _failed and
+    # _closing.
     try:
-        head = ws._rest
-        if head is not None:
-            ws._rest = None
-            await sock.write(head)
-        await fn(ws, *args)
-    except Exception:
-        code = INTERNAL_ERROR  # §7.4.1: "an unexpected condition"
-        raise
+        if ws._unsent is not None:
+            await ws._write_unsent()
+        await coro
+        code = NORMAL
+    except BaseException as exc:
+        code = _failed(exc)
+        if code < 0:  # cancelled, or the coroutine closed: nothing may await
+            _done(sock, ws)
+            raise
+    await _closing(sock, ws, code)
+
+
+def _failed(exc: BaseException) -> int:
+    # The close code for how the application ended, -1 to re-raise.
+    if isinstance(exc, SocketError):
+        return NORMAL  # the peer went away, or the server stops: normal ends
+    if isinstance(exc, MemoryError):
+        port.collect()  # this connection only: its close frees it
+        return INTERNAL_ERROR
+    if isinstance(exc, Exception):
+        dispatcher.task_failed(exc)
+        return INTERNAL_ERROR  # §7.4.1: "an unexpected condition"
+    return -1
+
+
+async def _closing(sock: "Any", ws: "WebSocket", code: int) -> None:
+    try:
+        if ws.state == OPEN or (ws.state == CLOSING and ws.closed is None):
+            await ws.close(code)
+    except Exception:  # the socket may be gone; the close is best effort
+        pass
     finally:
-        try:
-            if ws.state == OPEN or (ws.state == CLOSING and ws.closed is None):
-                await ws.close(code)
-        except Exception:  # the socket may be gone; the close is best effort
-            pass
-        ws._ended(DONE)
+        _done(sock, ws)
+
+
+def _done(sock: "Any", ws: "WebSocket") -> None:
+    ws._ended(DONE)
+    dispatcher.task_done(sock)

@@ -99,14 +99,15 @@ class Connection(Reader):
 
     def _data_head(self, text: bool, fin: bool) -> int:
         # Byte 0 of our next data frame, the message state moved along.
-        self.state = move(self.state, SEND)
+        move(self.state, SEND)  # raises unless OPEN; sending changes no state
         flags = self._flags
         if flags & TX_MESSAGE:
             opcode = CONTINUATION
         else:
             opcode = TEXT if text else BINARY
         if fin:
-            self._flags = flags & ~TX_MESSAGE
+            if flags & TX_MESSAGE:
+                self._flags = flags & ~TX_MESSAGE
             return FIN | opcode
         self._flags = flags | TX_MESSAGE
         return opcode
@@ -127,7 +128,7 @@ class Connection(Reader):
             payload = payload.encode()
         if len(payload) > MAX_CONTROL:
             raise LocalProtocolError("control frame payload over 125 bytes")
-        self.state = move(self.state, SEND)
+        move(self.state, SEND)  # raises unless OPEN; sending changes no state
         return frame(FIN | opcode, payload, self._new_key())
 
     def send_close(self, code: "Optional[int]" = 1000, reason: "Any" = "") -> bytes:

@@ -37,7 +37,7 @@ except ImportError:
 
 TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
 if TYPE_CHECKING:
-    from typing import Any, List, Optional, Tuple
+    from typing import Any, Optional, Tuple
 
     from .events import Data
 
