@@ -211,33 +211,44 @@ class Client(Link):
         """
         # The QoS 0 fast path (.writer), its most frequent case inline: the
         # kept head of this topic and size, on the dispatcher's thread, a
-        # buffer started and nothing queued: the message is copied into the
-        # buffer.  (Every call costs here: MicroPython puts a frame this
-        # large on the heap, so a second call would cost another.)
+        # buffer started and nothing queued (a drainer that runs while the
+        # queue is empty has written its last message already): the message
+        # is copied into the buffer.  MicroPython puts a frame of this size
+        # on the heap, and finds room for it the faster the smaller it is:
+        # two locals, the rest of the work in _publish_any.
         head = self._head
+        if (
+            not qos
+            and not wait
+            and properties is None
+            and self._ready
+            and self._pending is not None
+            and head[0] == topic
+            and type(payload) is bytes
+            and head[1] == len(payload) << 1 | (1 if retain else 0)
+            and head[4] == get_ident()
+            and self.outbox.items is None
+        ):
+            fill = self._fill
+            head = head[2]
+            self._pending[fill : fill + len(head)] = head
+            fill += len(head)
+            self._pending[fill : fill + len(payload)] = payload
+            fill += len(payload)
+            if fill < COALESCE:
+                self._fill = fill
+                return DONE
+            return self._segment(fill)
+        return self._publish_any(topic, payload, qos, retain, properties, wait, timeout_ms)
+
+    def _publish_any(
+        self, topic: str, payload: "Any", qos: int, retain: bool, properties: "Any", wait: bool,
+        timeout_ms: "Optional[int]",
+    ) -> "Any":
         if not qos and not wait and properties is None and self._ready:
-            pending = self._pending
-            if (
-                pending is not None
-                and head[0] == topic
-                and type(payload) is bytes
-                and head[1] == len(payload) << 1 | (1 if retain else 0)
-                and head[3] == get_ident()
-                and not self._draining
-                and self.outbox.items is None
-            ):
-                fill = self._fill
-                end = fill + len(head[2])
-                pending[fill:end] = head[2]
-                fill = end + len(payload)
-                pending[end:fill] = payload
-                if fill < COALESCE:
-                    self._fill = fill
-                    return DONE
-                return self._segment(fill)
-            head = self._put(topic, payload, retain)
-            if head is not None:
-                return head
+            done = self._put(topic, payload, retain)  # the rest of the fast path
+            if done is not None:
+                return done
         if type(topic) is not str or not valid_name(topic):
             raise ValueError("invalid topic name %r" % (topic,))
         if qos != 0 and qos != 1 and qos != 2:

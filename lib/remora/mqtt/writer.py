@@ -17,11 +17,13 @@ a core call or a packet object of its own:
   (``Socket.send_now``: TCP takes it, or it is written through the write
   queue as any other packet, behind what waits there);
 * the next ones in the same millisecond are appended to one bytearray,
-  written as one send when it reaches ``COALESCE`` bytes (about a TCP
-  segment) or, at the latest, by a flush task when the publishing task gives
-  the dispatcher back.  Any other packet written meanwhile goes after them
-  (``_send`` writes the pending bytes first), so the wire keeps the order
-  of the calls.
+  written as one send when it reaches ``COALESCE`` bytes (2 KB) or, at the
+  latest, by a flush task when the publishing task gives the dispatcher
+  back.  Any other packet written meanwhile goes after them (``_send``
+  writes the pending bytes first), so the wire keeps the order of the calls.
+  Client.publish does the most frequent step (a kept head, a buffer
+  started) inline: MicroPython puts a frame as large as publish's on the
+  heap, so each further call per message would cost one more.
 
 A publish the fast path does not take (QoS 1 and 2, properties, a worker
 thread, a queue that waits, a topic alias) goes through the core and
@@ -48,11 +50,12 @@ if TYPE_CHECKING:
     from ..proto.mqtt.core import Connection
     from .outbox import Outbox
 
-# QoS 0 messages are gathered up to about one TCP segment (1460 bytes on
-# Ethernet, lwIP's TCP_MSS 1436 on an ESP32) before a send, in a buffer with
-# room for one more message of at most _LARGEST bytes; a larger message takes
-# the ordinary path.
-COALESCE = const(1024)
+# QoS 0 messages are gathered up to 2 KB before a send: a few TCP segments,
+# within what an ESP32's lwIP takes at once (its send buffer holds 4 segments
+# of 1436 bytes), in a buffer with room for one more message of at most
+# _LARGEST bytes; a larger message takes the ordinary path.  The buffer
+# exists only while messages are gathered (it goes at the end of the turn).
+COALESCE = const(2048)
 _LARGEST = const(512)
 
 
@@ -105,7 +108,8 @@ class Writer:
     _sent_ms = 0  # ticks of our last packet (the keep-alive counts from it)
     _progress = None  # type: Any  # Event: the window, the queue or the state moved
     _waits = None  # type: Optional[List[Any]]  # Waiters of publishes, by packet id
-    _head = None  # type: Any  # (topic, size << 1 | retain, bytes, thread): the QoS 0 head kept
+    # The QoS 0 head kept: (topic, size << 1 | retain, bytes, their length, thread).
+    _head = None  # type: Any
     _pending = None  # type: Any  # bytearray: QoS 0 messages not sent yet, _fill bytes
     _fill = 0
     _flush_due = False  # a flush task for _pending is started
@@ -172,7 +176,7 @@ class Writer:
             if head is None or len(head) + size > _LARGEST:
                 return None
             # Made on the dispatcher: the thread Client.publish compares with.
-            self._head = (topic, key, head, port.get_ident())
+            self._head = (topic, key, head, len(head), port.get_ident())
         pending = self._pending
         if pending is None:
             now = port.ticks_ms()

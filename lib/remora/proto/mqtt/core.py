@@ -27,7 +27,10 @@ from .receive import Receiver
 from .session import Session
 from .state import CLOSED, CONNECTED, CONNECTING, IDLE  # noqa: F401  (re-exported)
 from .topics import valid_name
-from .wire import MAX_PACKET
+from .wire import (
+    MAX_PACKET, PT_AUTH, PT_CONNECT, PT_DISCONNECT, PT_PINGREQ, PT_PUBLISH, PT_SUBSCRIBE,
+    PT_UNSUBSCRIBE,
+)
 
 try:
     from micropython import const
@@ -47,14 +50,6 @@ KEEPALIVE_IDLE = const(0)  # nothing to do
 KEEPALIVE_PING = const(1)  # send ping()
 KEEPALIVE_TIMEOUT = const(2)  # no PINGRESP in time: close the connection
 
-# Packet types (5.0 §2.1.2), as numbered in .wire.
-_CONNECT = const(1)
-_PUBLISH = const(3)
-_SUBSCRIBE = const(8)
-_UNSUBSCRIBE = const(10)
-_PINGREQ = const(12)
-_DISCONNECT = const(14)
-_AUTH = const(15)
 
 # Bits of Connection._flags: the connection's booleans in one int.
 _CLEAN = const(0x01)  # our CONNECT asked for a clean start
@@ -146,7 +141,7 @@ class Connection(Receiver, Aliases):
         Size and Topic Alias Maximum are added from the limits; setting them
         in ``properties`` is refused.
         """
-        after = _state.send(self.state, _CONNECT)
+        after = _state.send(self.state, PT_CONNECT)
         props = None
         if self.version == 5:
             props = dict(properties) if properties else {}
@@ -195,7 +190,7 @@ class Connection(Receiver, Aliases):
         wildcard, a QoS or RETAIN the server refused in its CONNACK
         (§3.2.2.3.4-5), a packet over its Maximum Packet Size (§3.2.2.3.6).
         """
-        _state.send(self.state, _PUBLISH)
+        _state.send(self.state, PT_PUBLISH)
         if self._flags & _RESEND:
             raise LocalProtocolError("call resend() after the ConnAck, before publishing")
         if type(topic) is not str or not valid_name(topic):
@@ -221,7 +216,7 @@ class Connection(Receiver, Aliases):
                 # §3.3.4: no Subscription Identifier from a client
                 # [MQTT-3.3.4-6]; Topic Aliases are this core's business.
                 raise LocalProtocolError("Topic Alias and Subscription Identifier are not ours")
-            body = _props.body(properties, _PUBLISH)
+            body = _props.body(properties, PT_PUBLISH)
         elif properties:
             raise LocalProtocolError("properties need MQTT 5.0")
         pid = None
@@ -248,7 +243,7 @@ class Connection(Receiver, Aliases):
         message until the next connect(), which may change the server's
         limits.  None when this connection would send the topic as a Topic
         Alias (then publish()).  Raises as publish() does."""
-        _state.send(self.state, _PUBLISH)
+        _state.send(self.state, PT_PUBLISH)
         if self._flags & _RESEND:
             raise LocalProtocolError("call resend() after the ConnAck, before publishing")
         if type(topic) is not str or not valid_name(topic):
@@ -272,14 +267,14 @@ class Connection(Receiver, Aliases):
         RETAIN_AS_PUBLISHED, RETAIN_SEND_IF_NEW or RETAIN_DONT_SEND.  The
         answer is a SubAck event with the same id.  InflightFull when
         ``max_inflight`` requests wait already."""
-        return self._request(_SUBSCRIBE, items, properties)
+        return self._request(PT_SUBSCRIBE, items, properties)
 
     def unsubscribe(
         self, filters: "Sequence[str]", properties: "Optional[Dict[int, Any]]" = None
     ) -> "Tuple[int, bytes]":
         """(packet id, bytes) of an UNSUBSCRIBE (5.0 §3.10); the answer is an
         UnsubAck event with the same id."""
-        return self._request(_UNSUBSCRIBE, filters, properties)
+        return self._request(PT_UNSUBSCRIBE, filters, properties)
 
     def _request(self, ptype: int, items: "Any", properties: "Any") -> "Tuple[int, bytes]":
         _state.send(self.state, ptype)
@@ -287,17 +282,17 @@ class Connection(Receiver, Aliases):
         if session.requests_full():
             raise InflightFull("too many SUBSCRIBE/UNSUBSCRIBE waiting for an ack")
         pid = session.next_id()
-        if ptype == _SUBSCRIBE:
+        if ptype == PT_SUBSCRIBE:
             data = encode.subscribe(self.version, pid, items, properties)
         else:
             data = encode.unsubscribe(self.version, pid, items, properties)
         self._check_size(data)
-        session.add_request(pid, 1 if ptype == _UNSUBSCRIBE else 0, len(items))
+        session.add_request(pid, 1 if ptype == PT_UNSUBSCRIBE else 0, len(items))
         return pid, data
 
     def ping(self) -> bytes:
         """A PINGREQ (5.0 §3.12), when keepalive_due() says so."""
-        _state.send(self.state, _PINGREQ)
+        _state.send(self.state, PT_PINGREQ)
         self._flags |= _PING
         return encode.PINGREQ
 
@@ -331,7 +326,7 @@ class Connection(Receiver, Aliases):
         socket.  Under 5.0, 0x04 asks the server to publish the will, and a
         Session Expiry Interval may change the session's, but not from 0
         (§3.14.2.2.2: a Protocol Error)."""
-        after = _state.send(self.state, _DISCONNECT)
+        after = _state.send(self.state, PT_DISCONNECT)
         expiry = properties.get(_props.SESSION_EXPIRY_INTERVAL) if properties else 0
         if expiry and not self._flags & _EXPIRY:
             raise LocalProtocolError("Session Expiry Interval was 0 at CONNECT")
@@ -345,7 +340,7 @@ class Connection(Receiver, Aliases):
         """An AUTH (5.0 §3.15) for an enhanced authentication exchange."""
         if self.version != 5:
             raise LocalProtocolError("AUTH needs MQTT 5.0")
-        _state.send(self.state, _AUTH)
+        _state.send(self.state, PT_AUTH)
         data = encode.auth(reason, properties)
         self._check_size(data)
         return data

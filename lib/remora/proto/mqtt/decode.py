@@ -16,6 +16,10 @@ where a well-formed packet breaks a rule (§4.13: either ends the connection).
 from . import props as _props
 from .events import Auth, ConnAck, Disconnect, Message, PingResp, RemoteProtocolError, SubAck
 from .events import UnsubAck
+from .wire import (
+    PT_CONNACK, PT_PUBLISH, PT_PUBACK, PT_PUBREC, PT_PUBCOMP, PT_SUBACK, PT_UNSUBACK,
+    PT_PINGRESP, PT_DISCONNECT, PT_AUTH,
+)
 
 try:
     from micropython import const
@@ -32,19 +36,6 @@ if TYPE_CHECKING:
 
 _MALFORMED = const(0x81)
 _PROTOCOL_ERROR = const(0x82)
-
-# Packet types (5.0 §2.1.2), as numbered in .wire and .state.
-_CONNACK = const(2)
-_PUBLISH = const(3)
-_PUBACK = const(4)
-_PUBREC = const(5)
-_PUBREL = const(6)
-_PUBCOMP = const(7)
-_SUBACK = const(9)
-_UNSUBACK = const(11)
-_PINGRESP = const(13)
-_DISCONNECT = const(14)
-_AUTH = const(15)
 
 # §2.1.3: the fixed header flags of each packet type but PUBLISH ("MUST be
 # set to the value listed" [MQTT-2.1.3-1]; otherwise Malformed).
@@ -93,7 +84,7 @@ def _end(rd: "Reader") -> None:
 
 def check_flags(ptype: int, flags: int) -> None:
     """§2.1.3: the fixed header's low 4 bits (PUBLISH's are checked by parse)."""
-    if ptype != _PUBLISH and flags != _FLAGS[ptype]:
+    if ptype != PT_PUBLISH and flags != _FLAGS[ptype]:
         raise _malformed("invalid fixed header flags 0x%x for packet type %d" % (flags, ptype))
 
 
@@ -102,9 +93,9 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
     tuple (packet id, reason, properties) for the session to act on."""
     v5 = version == 5
     # The most frequent first: a PUBLISH, then the acknowledgements.
-    if ptype == _PUBLISH:
+    if ptype == PT_PUBLISH:
         return _publish(flags, rd, v5)
-    if _PUBACK <= ptype <= _PUBCOMP:
+    if PT_PUBACK <= ptype <= PT_PUBCOMP:
         pid = _packet_id(rd)
         reason = 0
         props = None
@@ -112,13 +103,13 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
             # §3.4.2.1: Remaining Length 2 means Success and no properties;
             # 3 means no properties (§3.4.2.2: "less than 4").
             if rd.pos < rd.end:
-                allowed = _PUBACK_CODES if ptype <= _PUBREC else _PUBREL_CODES
+                allowed = _PUBACK_CODES if ptype <= PT_PUBREC else _PUBREL_CODES
                 reason = _code(rd.byte(), allowed)
                 if rd.pos < rd.end:
                     props = _props.decode(rd, ptype)
         _end(rd)  # 3.1.1 §3.4.1: Remaining Length 2
         return pid, reason, props
-    if ptype == _CONNACK:
+    if ptype == PT_CONNACK:
         # §3.2.2.1: bits 7-1 of the acknowledge flags are reserved, 0.
         ack_flags = rd.byte()
         if ack_flags & 0xFE:
@@ -137,14 +128,14 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
         if code and ack_flags:
             raise RemoteProtocolError("Session Present on a refusal", _PROTOCOL_ERROR)
         return ConnAck(bool(ack_flags), code, props)
-    if ptype == _SUBACK or ptype == _UNSUBACK:
+    if ptype == PT_SUBACK or ptype == PT_UNSUBACK:
         # §3.9.2-3, §3.11.2-3: the Packet Identifier, properties (5.0), then
         # one code per filter of the request, in its order (counted by the
         # session, which knows the request).
         pid = _packet_id(rd)
         props = _props.decode(rd, ptype) if v5 else None
         codes = []
-        if ptype == _SUBACK:
+        if ptype == PT_SUBACK:
             allowed = _SUBACK_CODES if v5 else _SUBACK_CODES_V3
         else:
             allowed = _UNSUBACK_CODES
@@ -152,10 +143,10 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
                 _end(rd)  # 3.1.1 §3.11.1: an UNSUBACK is the packet identifier alone
         while rd.pos < rd.end:
             codes.append(_code(rd.byte(), allowed))
-        if ptype == _SUBACK:
+        if ptype == PT_SUBACK:
             return SubAck(pid, codes, props)
         return UnsubAck(pid, codes, props)
-    if ptype == _PINGRESP:
+    if ptype == PT_PINGRESP:
         # §3.13: no variable header, no payload: Remaining Length 0.
         _end(rd)
         return PingResp()
@@ -164,11 +155,11 @@ def parse(ptype: int, flags: int, rd: "Reader", version: int) -> "Any":
     code = 0
     props = None
     if rd.pos < rd.end:
-        code = _code(rd.byte(), _DISCONNECT_CODES if ptype == _DISCONNECT else _AUTH_CODES)
+        code = _code(rd.byte(), _DISCONNECT_CODES if ptype == PT_DISCONNECT else _AUTH_CODES)
         if rd.pos < rd.end:
             props = _props.decode(rd, ptype)
     _end(rd)
-    if ptype == _AUTH:
+    if ptype == PT_AUTH:
         return Auth(code, props)
     # §3.14.2.2.2: a server never sends a Session Expiry Interval [MQTT-3.14.2-2].
     if props and _props.SESSION_EXPIRY_INTERVAL in props:
@@ -191,7 +182,7 @@ def _publish(flags: int, rd: "Reader", v5: bool) -> Message:
     if "+" in topic or "#" in topic:
         raise _malformed("wildcard in a PUBLISH topic name")
     pid = _packet_id(rd) if qos else None
-    props = _props.decode(rd, _PUBLISH) if v5 else None
+    props = _props.decode(rd, PT_PUBLISH) if v5 else None
     if not topic and not (props and _props.TOPIC_ALIAS in props):
         # 5.0 §3.3.2.1: an empty Topic Name needs a Topic Alias (Protocol
         # Error otherwise); 3.1.1 §4.7.3: at least one character.

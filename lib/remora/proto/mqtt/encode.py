@@ -13,7 +13,10 @@ property raises, since the packet has nowhere to put it.
 from . import props as _props
 from .events import LocalProtocolError, Will
 from .topics import split_shared, valid_filter, valid_name
-from .wire import blob, packet, text, u16, vbi
+from .wire import (
+    PT_AUTH, PT_CONNECT, PT_DISCONNECT, PT_PUBREL, PT_SUBSCRIBE, PT_UNSUBSCRIBE, blob, packet,
+    text, u16, vbi,
+)
 
 try:
     from micropython import const
@@ -26,14 +29,6 @@ except ImportError:
 TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
-
-# Packet types (5.0 §2.1.2), as numbered in .wire and .state.
-_CONNECT = const(1)
-_PUBREL = const(6)
-_SUBSCRIBE = const(8)
-_UNSUBSCRIBE = const(10)
-_DISCONNECT = const(14)
-_AUTH = const(15)
 
 # 5.0 §3.12, §3.14: PINGREQ and the short DISCONNECT (Normal disconnection,
 # no properties; the only DISCONNECT of 3.1.1) have no variable header.
@@ -93,7 +88,7 @@ def connect(
         raise LocalProtocolError("MQTT 3.1.1 needs a client id for a persistent session")
     # §3.1.2.1-2, 10: Protocol Name "MQTT", Protocol Level, flags, Keep Alive.
     body = [b"\x00\x04MQTT" + bytes((version, flags)) + u16(keepalive_s)]
-    body += _properties(version, properties, _CONNECT)
+    body += _properties(version, properties, PT_CONNECT)
     # §3.1.3: the payload, fields in this order, each present per its flag.
     body.append(text(client_id))
     if will is not None:
@@ -145,7 +140,7 @@ def ack(version: int, ptype: int, packet_id: int, reason: int = 0) -> bytes:
     and under 5.0 a Reason Code unless it is 0 (§3.4.2.1: "can be omitted if
     the Reason Code is 0x00 (Success) and there are no Properties").  PUBREL's
     fixed header flags are 0010 (§3.6.1)."""
-    first = ptype << 4 | (2 if ptype == _PUBREL else 0)
+    first = ptype << 4 | (2 if ptype == PT_PUBREL else 0)
     if version == 5 and reason:
         return bytes((first, 3, packet_id >> 8, packet_id & 0xFF, reason))
     return bytes((first, 2, packet_id >> 8, packet_id & 0xFF))
@@ -164,7 +159,7 @@ def subscribe(
         # §3.8.3: at least one pair [MQTT-3.8.3-2 (5.0), MQTT-3.8.3-3 (3.1.1)].
         raise LocalProtocolError("SUBSCRIBE needs at least one topic filter")
     body = [u16(packet_id)]
-    body += _properties(version, properties, _SUBSCRIBE)
+    body += _properties(version, properties, PT_SUBSCRIBE)
     for flt, options in items:
         _check_filter(version, flt)
         # §3.8.3.1: QoS 3 and Retain Handling 3 are Protocol Errors and the
@@ -193,7 +188,7 @@ def unsubscribe(
     if not filters:
         raise LocalProtocolError("UNSUBSCRIBE needs at least one topic filter")
     body = [u16(packet_id)]
-    body += _properties(version, properties, _UNSUBSCRIBE)
+    body += _properties(version, properties, PT_UNSUBSCRIBE)
     for flt in filters:
         _check_filter(version, flt)
         body.append(text(flt))
@@ -222,7 +217,7 @@ def disconnect(version: int, reason: int, properties: "Any") -> bytes:
         raise LocalProtocolError("not a client's DISCONNECT reason: 0x%02x" % reason)
     if not properties:
         return DISCONNECT if reason == 0 else bytes((0xE0, 1, reason))
-    return packet(0xE0, [bytes((reason,)), _props.encode(properties, _DISCONNECT)])
+    return packet(0xE0, [bytes((reason,)), _props.encode(properties, PT_DISCONNECT)])
 
 
 def auth(reason: int, properties: "Any") -> bytes:
@@ -230,4 +225,4 @@ def auth(reason: int, properties: "Any") -> bytes:
     or 0x19 (Re-authenticate), with the Authentication Method."""
     if reason != 0x18 and reason != 0x19:
         raise LocalProtocolError("a client's AUTH reason is 0x18 or 0x19")
-    return packet(0xF0, [bytes((reason,)), _props.encode(properties, _AUTH)])
+    return packet(0xF0, [bytes((reason,)), _props.encode(properties, PT_AUTH)])

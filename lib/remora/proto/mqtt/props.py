@@ -15,7 +15,7 @@ Properties of a CONNECT, §3.1.3.2).
 """
 
 from .events import LocalProtocolError, RemoteProtocolError
-from .wire import MAX_VBI, blob, text, u16, u32, vbi
+from .wire import MAX_VBI, PT_PUBLISH, blob, text, u16, u32, vbi
 
 try:
     from micropython import const
@@ -100,7 +100,6 @@ _BOOLEANS = const(b"\x17\x19\x24\x25\x28\x29\x2a")
 # Size (§3.1.2.11.4, §3.2.2.3.6).  Topic Alias 0 is checked where it is used.
 _NOT_ZERO = const(b"\x0b\x21\x27")
 
-_PUBLISH = const(3)
 _PROTOCOL_ERROR = const(0x82)
 
 
@@ -154,7 +153,7 @@ def decode(rd: "Reader", ptype: int) -> "Dict[int, Any]":
         # §2.2.2.2: User Property may appear more than once; so may
         # Subscription Identifier in a PUBLISH (§3.3.2.3.8).  Any other
         # property more than once is a Protocol Error.
-        if pid == USER_PROPERTY or (pid == SUBSCRIPTION_IDENTIFIER and ptype == _PUBLISH):
+        if pid == USER_PROPERTY or (pid == SUBSCRIPTION_IDENTIFIER and ptype == PT_PUBLISH):
             many = props.get(pid)
             if many is None:
                 props[pid] = [value]

@@ -21,7 +21,10 @@ from . import state as _state
 from .decode import check_flags, parse
 from .events import NEED_DATA, ConnectionClosed, LocalProtocolError, RemoteProtocolError
 from .state import CLOSED, IDLE
-from .wire import MAX_PACKET, Reader, fixed_header
+from .wire import (
+    MAX_PACKET, PT_AUTH, PT_CONNACK, PT_DISCONNECT, PT_PINGRESP, PT_PUBACK, PT_PUBCOMP,
+    PT_PUBLISH, PT_PUBREC, PT_PUBREL, PT_SUBACK, PT_UNSUBACK, Reader, fixed_header,
+)
 
 try:
     from micropython import const
@@ -35,18 +38,6 @@ TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-# Packet types (5.0 §2.1.2), as numbered in .wire.
-_CONNACK = const(2)
-_PUBLISH = const(3)
-_PUBACK = const(4)
-_PUBREC = const(5)
-_PUBREL = const(6)
-_PUBCOMP = const(7)
-_SUBACK = const(9)
-_UNSUBACK = const(11)
-_PINGRESP = const(13)
-_DISCONNECT = const(14)
-_AUTH = const(15)
 
 # Bits of the connection's ``_flags``, as in .core.
 _CLEAN = const(0x01)
@@ -192,35 +183,35 @@ class Receiver:
         # What a decoded packet does to the connection and the session; its
         # event for the driver, or None.
         self.state = after
-        if ptype == _PUBLISH:
+        if ptype == PT_PUBLISH:
             return self._on_publish(event)
-        if _PUBACK <= ptype <= _PUBCOMP:
+        if PT_PUBACK <= ptype <= PT_PUBCOMP:
             # The QoS flows (§4.3): PUBREL is for their QoS 2 messages, the
             # others for ours.
             pid, reason, props = event
             self._check_quiet(props)
-            if ptype == _PUBREL:
+            if ptype == PT_PUBREL:
                 self.queue_out(self.session.on_pubrel(self.version, pid))
                 return None
             return self.session.on_ack(self, ptype, pid, reason, props)
-        if ptype == _CONNACK:
+        if ptype == PT_CONNACK:
             return self._on_connack(event)
-        if ptype == _SUBACK or ptype == _UNSUBACK:
+        if ptype == PT_SUBACK or ptype == PT_UNSUBACK:
             # Matched to our request: one code per filter (a 3.1.1 UNSUBACK
             # has none to count); an unknown id is late news, dropped.
             self._check_quiet(event.properties)
-            unsub = 0 if ptype == _SUBACK else 1
+            unsub = 0 if ptype == PT_SUBACK else 1
             count = len(event.reasons) if (unsub == 0 or self.version == 5) else -1
             return event if self.session.take_request(event.packet_id, unsub, count) else None
-        if ptype == _PINGRESP:
+        if ptype == PT_PINGRESP:
             self._flags &= ~_PING
-        elif ptype == _DISCONNECT:
+        elif ptype == PT_DISCONNECT:
             # 5.0 §3.14.4: the server closes the network connection after it;
             # the Disconnect event comes first, then ConnectionClosed.
             self._closed = ConnectionClosed(event.reason, "the server disconnected")
             self._buf = b""  # nothing after it counts
             self._pos = 0
-        elif ptype == _AUTH:
+        elif ptype == PT_AUTH:
             if not self._flags & _AUTH_METHOD:
                 # 5.0 §4.12: no AUTH without our Authentication Method.
                 raise RemoteProtocolError("AUTH without enhanced authentication", 0x82)
@@ -278,11 +269,11 @@ class Receiver:
         qos = msg.qos
         if qos == 1:
             # 5.0 §4.3.2: PUBACK; the message is delivered with this event.
-            self.queue_out(encode.ack(self.version, _PUBACK, msg.packet_id))
+            self.queue_out(encode.ack(self.version, PT_PUBACK, msg.packet_id))
         elif qos == 2:
             # §4.3.3: PUBREC, for a duplicate too, which is not delivered again.
             new = self.session.receive_qos2(msg.packet_id)
-            self.queue_out(encode.ack(self.version, _PUBREC, msg.packet_id))
+            self.queue_out(encode.ack(self.version, PT_PUBREC, msg.packet_id))
             if not new:
                 return None
         return msg

@@ -27,6 +27,7 @@ by ``receive_max`` (the Receive Maximum we announce, §3.1.2.11.3).
 
 from .encode import ack, publish
 from .events import PubAck, PubComp, RemoteProtocolError
+from .wire import PT_PUBACK, PT_PUBREC, PT_PUBREL, PT_PUBCOMP
 
 try:
     from micropython import const
@@ -45,12 +46,6 @@ _RELEASED = const(0x10)  # PUBREC came and PUBREL went: waiting for PUBCOMP
 _COUNTED = const(0x20)  # its PUBLISH went out on this connection: takes send quota (§4.9)
 _PENDING = const(0x40)  # to send again on this connection (after a reconnect)
 _DUP = const(0x08)
-
-# Packet types (5.0 §2.1.2), as numbered in .wire.
-_PUBACK = const(4)
-_PUBREC = const(5)
-_PUBREL = const(6)
-_PUBCOMP = const(7)
 
 _PROTOCOL_ERROR = const(0x82)
 
@@ -139,30 +134,30 @@ class Session:
         is a Protocol Error."""
         i = self._find(pid)
         if i < 0:
-            if ptype == _PUBREC:
+            if ptype == PT_PUBREC:
                 # 5.0 §3.6.2.1: PUBREL 0x92 answers a PUBREC for an unknown
                 # id; 3.1.1 §4.3.3 answers every PUBREC with a PUBREL.
-                conn.queue_out(ack(conn.version, _PUBREL, pid, 0x92))
+                conn.queue_out(ack(conn.version, PT_PUBREL, pid, 0x92))
             return None
         out = self.out
         assert out is not None  # _find found it there
         entry = out[i]
         flags = entry[1]
         qos = flags >> 1 & 3
-        if ptype == _PUBACK:
+        if ptype == PT_PUBACK:
             if qos != 1:
                 raise RemoteProtocolError("PUBACK for a QoS 2 message", _PROTOCOL_ERROR)
             event = PubAck(pid, reason, props)  # type: Any
         elif qos != 2:
             raise RemoteProtocolError("PUBREC/PUBCOMP for a QoS 1 message", _PROTOCOL_ERROR)
-        elif ptype == _PUBREC:
+        elif ptype == PT_PUBREC:
             if reason < 0x80:
                 # §4.3.3: answer with PUBREL; the message is the server's now,
                 # only its id is kept.  A second PUBREC (after a resend) gets
                 # a second PUBREL.
                 entry[1] = flags | _RELEASED
                 entry[2] = entry[3] = entry[4] = None
-                conn.queue_out(ack(conn.version, _PUBREL, pid))
+                conn.queue_out(ack(conn.version, PT_PUBREL, pid))
                 return None
             # §4.3.3: a PUBREC failure ends the flow [MQTT-4.4.0-2], and
             # returns the quota (§4.9).
@@ -203,7 +198,7 @@ class Session:
             ids.remove(pid)
             if not ids:
                 self.qos2_in = None
-        return ack(version, _PUBCOMP, pid, 0 if known else 0x92)
+        return ack(version, PT_PUBCOMP, pid, 0 if known else 0x92)
 
     # -- SUBSCRIBE and UNSUBSCRIBE ------------------------------------------------------
 
@@ -303,7 +298,7 @@ class Session:
                 continue
             if flags & _RELEASED:
                 entry[1] = flags & ~_PENDING
-                packets.append(ack(conn.version, _PUBREL, entry[0]))
+                packets.append(ack(conn.version, PT_PUBREL, entry[0]))
             elif room > 0:
                 data = self._encode(conn, entry)
                 if data is None:

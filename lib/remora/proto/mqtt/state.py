@@ -20,6 +20,7 @@ is illegal: LocalProtocolError for ours, RemoteProtocolError for theirs.
 """
 
 from .events import LocalProtocolError, RemoteProtocolError
+from .wire import PT_DISCONNECT, PT_AUTH
 
 try:
     from micropython import const
@@ -83,8 +84,6 @@ _RECEIVE = const(
     b"-12-"  # AUTH (5.0; reserved type in 3.1.1, see receive())
 )
 
-_DISCONNECT = const(14)
-_AUTH = const(15)
 _DASH = const(45)  # ord("-")
 _M = const(109)  # ord("m")
 
@@ -104,9 +103,9 @@ def receive(state: int, ptype: int, version: int) -> int:
     if version == 4:
         # 3.1.1 §2.2.1: 15 is reserved (Malformed); DISCONNECT is a client's
         # packet only (3.1.1 §3.14: "sent from the Client to the Server").
-        if ptype == _AUTH:
+        if ptype == PT_AUTH:
             ptype = 0
-        elif ptype == _DISCONNECT:
+        elif ptype == PT_DISCONNECT:
             raise RemoteProtocolError("DISCONNECT from a 3.1.1 server", 0x82)
     code = _RECEIVE[ptype * 4 + state]
     if code == _M:

@@ -27,6 +27,24 @@ if TYPE_CHECKING:
 
 _MALFORMED = const(0x81)
 
+# Packet types (5.0 §2.1.2, 3.1.1 §2.2.1): the high four bits of the fixed
+# header's first byte.  Named here once; the other modules import them.
+PT_CONNECT = const(1)
+PT_CONNACK = const(2)
+PT_PUBLISH = const(3)
+PT_PUBACK = const(4)
+PT_PUBREC = const(5)
+PT_PUBREL = const(6)
+PT_PUBCOMP = const(7)
+PT_SUBSCRIBE = const(8)
+PT_SUBACK = const(9)
+PT_UNSUBSCRIBE = const(10)
+PT_UNSUBACK = const(11)
+PT_PINGREQ = const(12)
+PT_PINGRESP = const(13)
+PT_DISCONNECT = const(14)
+PT_AUTH = const(15)
+
 # 5.0 §1.5.5: a Variable Byte Integer carries at most 268,435,455 in 4 bytes.
 MAX_VBI = const(268435455)
 # The largest packet: a type byte, a 4-byte Remaining Length and its maximum.
