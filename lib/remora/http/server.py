@@ -6,8 +6,8 @@ driver only moves bytes and keeps time: what is legal HTTP is the core's
 business (``proto.http.ServerConnection``, which also frames the error
 answers), what to answer is the application's (``App.handle``).
 
-Deadlines (board profile, milliseconds), one :class:`Watch` per connection
-that the App's sweeper reads, instead of a timer per read:
+Deadlines (board profile, milliseconds), kept on each connection
+(``_Connection.kind``, ``until``) for the App's sweeper, not a timer per read:
 
 - ``IDLE``, ``http_idle_ms``: a keep-alive connection waiting for its next
   request; closed silently when it runs out.
@@ -30,10 +30,11 @@ from ..proto.http.state import DONE
 from . import httpdate
 from .body import BodyStream
 from .request import Request
-from .response import Response
 
 try:
     from typing import Any
+
+    from .response import Response
 except ImportError:
     pass
 
@@ -49,10 +50,8 @@ OVERLOADED = (
     b"503 Service Unavailable\n"
 )
 # The error answers a connection may need when the heap has no room to
-# build one (send_error_response): constant too.  Without a Date, which RFC
-# 9110 §6.6.1 asks of a 4xx from a server with a clock; an answer without it
-# beats a close without a word (issue 20: slowloris and garbage connections
-# closed with no 408 or 400 when the heap was short).
+# build one (send_error_response): constant too, and without the Date RFC
+# 9110 §6.6.1 asks of a 4xx: better than a close without a word (issue 20).
 _PLAIN_ERRORS = (
     b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 16\r\nconnection: close\r\n\r\n400 Bad Request\n",
@@ -66,8 +65,8 @@ _PLAIN_ERRORS = (
     b"content-type: text/plain; charset=utf-8\r\n"
     b"content-length: 36\r\nconnection: close\r\n\r\n431 Request Header Fields Too Large\n",
 )
-# The peer gone, or no heap for a best-effort send: made once, since
-# ``except (A, B)`` would build its tuple (allocate) on a heap that is out.
+# The peer gone, or no heap for a best-effort send: made once (``except
+# (A, B)`` would build its tuple, an allocation, on a heap that is out).
 _GONE = (OSError, MemoryError)
 
 IDLE = 0
@@ -79,13 +78,11 @@ BUSY = 3
 class _Connection(ServerConnection):
     """One client connection: the core's state and the driver's clock.
 
-    What the connection waits for (``kind``) and until when (``until``,
-    None: the sweeper starts the idle clock when it first sees it, which
-    spares every keep-alive request two clock reads), and whether its
-    current answer has begun (until it has, a failure can still be
-    answered with a whole error response).  One object per connection: a
-    separate one would be heap held by every idle connection on a board.
-    The streamed body (body.py) gets it as its watch.
+    What it waits for (``kind``) and until when (``until``; None: the
+    sweeper starts the idle clock when it first sees it, which spares each
+    keep-alive request two clock reads), and whether its answer has begun
+    (until then a failure can still be answered whole).  One object, not
+    two, per idle connection on a board; body.py gets it as its watch.
     """
 
     # The core builds our Request itself, not an event and then a copy.
@@ -103,10 +100,6 @@ class _Connection(ServerConnection):
         return self.kind != BUSY and port.ticks_diff(now, self.until) > 0
 
 
-# Watch, as body.py and older code name the connection's clock.
-Watch = _Connection
-
-
 def sweep(app: "Any") -> None:
     """Interrupt every connection past its deadline (App runs this on a timer)."""
     now = port.ticks_ms()
@@ -121,11 +114,10 @@ def sweep(app: "Any") -> None:
 
 
 def _wipe(a: "Any", b: "Any", c: "Any", d: "Any", e: "Any", f: "Any", g: "Any") -> None:
-    # Called with Nones where the deepest calls of serve_connection's
-    # request put their arguments: MicroPython keeps a suspended frame's
-    # whole value stack, dead slots too, and the collector scans them, so
-    # without it every idle keep-alive connection kept its last Request
-    # and Response alive (about 256 B each on a board).
+    # Called with Nones where serve_connection's deepest calls put their
+    # arguments: MicroPython keeps (and scans) a suspended frame's dead
+    # value-stack slots, which kept every idle connection's last Request
+    # and Response alive (240 B each on a board).
     pass
 
 
@@ -133,10 +125,10 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
     """Serve requests on sock until the client, a timeout or an error ends it.
 
     The common request (head read, no body, an answer in memory) awaits no
-    coroutine of ours but App.handle: on MicroPython every nested coroutine
-    is a heap object per request.  The socket's task is this coroutine
-    itself, with no guard around it (dispatcher.bind_task): it catches
-    everything, and ends with dispatcher.task_done.
+    coroutine of ours but App.handle (on MicroPython each is a heap object
+    per request).  The socket's task is this coroutine itself, with no
+    guard around it (dispatcher.bind_task): it catches everything, and ends
+    with dispatcher.task_done.
     """
     app.connections += 1  # allocates nothing: the finally below always undoes it
     conn = resp = None  # type: Any
@@ -198,10 +190,9 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                     log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
                 resp.sent()  # a page's output block goes back (http/outbuf.py)
                 if stream is not None and not stream.done:
-                    # The handler left part of the body unread: the
-                    # connection ends, once what the client still sends is
-                    # dropped (a close with unread bytes would reset the
-                    # answer away).
+                    # The handler left part of the body unread: the connection
+                    # ends, once what the client still sends is dropped (a
+                    # close with unread bytes would reset the answer away).
                     await _drain(sock)
                     return
                 req = resp = pending = event = stream = None  # type: ignore[assignment]
@@ -217,11 +208,9 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                 await _send_error(sock, conn, exc.status, str(exc) if app.dev else "")
         except MemoryError:
             # This request did not fit in the heap: refuse it (DESIGN.md:
-            # refuse work, never crash); the memory returns when the
-            # connection ends.  Sent without a coroutine or a formatted
-            # message: either could be the allocation that fails again.
-            # What this request holds (its buffered bytes, a part-read body)
-            # is let go first.
+            # refuse work, never crash), with no coroutine or formatted
+            # message (either could fail again), once what it holds (its
+            # buffered bytes, a part-read body) is let go.
             if resp is not None:
                 resp.sent(False)  # its page's block may still be queued: not given back
             answering = conn is not None and conn.answering
@@ -244,9 +233,8 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
         except SocketError:
             pass  # the peer went away
         except Exception as exc:
-            # A bug of ours, or a streaming body that raised: logged, and
-            # the client gets a 500 rather than a silent close when nothing
-            # was sent.
+            # A bug of ours, or a streaming body that raised: logged, and a
+            # 500 rather than a silent close when nothing was sent.
             dispatcher.log_exception(exc, "connection failed")
             if conn is None or not conn.answering:
                 await _send_error(sock, conn, 500, "")
@@ -288,7 +276,9 @@ def _answer(sock: "Any", conn: "Any", req: "Request", resp: "Response") -> "Any"
         if sent:
             conn.answering = True
         if sent < len(piece):
-            pending = _write_all(sock, memoryview(piece)[sent:] if sent else piece, pieces[i + 1 :])
+            from .streamout import send_rest
+
+            pending = send_rest(sock, memoryview(piece)[sent:] if sent else piece, pieces[i + 1 :])
             conn.answering = True
             return pending
     return None
@@ -304,13 +294,6 @@ def _body_size(resp: "Response") -> int:
     return resp.length or 0
 
 
-async def _write_all(sock: "Any", first: "Any", more: "Any") -> None:
-    await sock.write(first)
-    for piece in more:
-        if piece:
-            await sock.write(piece)
-
-
 def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") -> "Any":
     """The wire pieces, in order, of a response whose body is in memory: one
     piece for a small answer (one system call), else head, body and end (a
@@ -321,10 +304,9 @@ def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") 
     size = None
     if not bodiless:
         size = resp.length if resp.length is not None else len(body)
-    # The core adds Content-Length and Date to the head: no copy of the
-    # response's header list, no field made per request.  RFC 9110 §6.6.1:
-    # an origin server with a clock MUST send Date (the core leaves it out
-    # when the application set its own).
+    # The core adds Content-Length and Date to the head (no copy of the
+    # header list, no field made per request).  RFC 9110 §6.6.1: an origin
+    # server with a clock MUST send Date (unless the application set one).
     head = conn.send_response_head(status, resp.headers, None, size, httpdate.now() or None)
     if bodiless or req.method == "HEAD" or not body:
         return head, conn.send_end()
@@ -339,8 +321,8 @@ def _bytes_response(conn: "Any", req: "Request", resp: "Response", body: "Any") 
 
 
 async def _send_error(sock: "Any", conn: "Any", status: int, detail: str) -> None:
-    """Answer a request we cannot serve, then the connection ends.  With no
-    heap to build the answer, or to drain after it, it still goes out."""
+    """Answer a request we cannot serve, then the connection ends (with no
+    heap to build the answer or drain after it, it still goes out)."""
     try:
         try:
             if conn is None:
@@ -360,8 +342,7 @@ async def _send_error(sock: "Any", conn: "Any", status: int, detail: str) -> Non
 
 
 def _plain_error(status: int) -> bytes:
-    # Its constant answer, found with no allocation (the heap just failed):
-    # the status's digits read as numbers from "HTTP/1.1 NNN".
+    # With no allocation (the heap just failed): digits read from "HTTP/1.1 NNN".
     for answer in _PLAIN_ERRORS:
         if (answer[9] - 48) * 100 + (answer[10] - 48) * 10 + answer[11] - 48 == status:
             return answer
@@ -369,9 +350,8 @@ def _plain_error(status: int) -> bytes:
 
 
 async def _drain(sock: "Any") -> None:
-    """Read and drop what the client still sends, briefly, before we close.
-
-    Closing with unread bytes in the receive buffer makes the kernel send a
+    """Read and drop what the client still sends, briefly, before we close:
+    closing with unread bytes in the receive buffer makes the kernel send a
     reset, which can destroy the error response before the client reads it
     (RFC 9112 §9.6: close in stages).  Bounded in bytes, and to a second
     (its own clock: the connection may have no heap left for the sweeper's).

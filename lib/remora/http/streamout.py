@@ -1,9 +1,10 @@
-"""A streamed answer (a generator's or an async iterator's body): the
-server's slower path, loaded at the first streamed response.
+"""A streamed answer (a generator's or an async iterator's body), and the
+rest of an answer the socket did not take at once: the server's slower
+path, loaded at first need.
 
-Most answers are bytes in memory and go out from server.py with no
-coroutine; a stream needs one, and this module's functions, which on a
-board take heap once loaded: so only a server that streams loads them.
+Most answers are bytes in memory and go out whole from server.py with no
+coroutine; these need one, and this module's functions, which on a board
+take heap once loaded: so only a server that needs them loads them.
 """
 
 from . import httpdate
@@ -24,6 +25,14 @@ def send_stream(sock: "Any", conn: "Any", req: "Any", resp: "Any", body: "Any") 
         # body it reads must come, so the 100 goes before the head.
         head = conn.send(CONTINUE)
     return _send_stream(sock, conn, req, head + _stream_head(conn, resp), body)
+
+
+async def send_rest(sock: "Any", first: "Any", more: "Any") -> None:
+    """The rest of an answer in memory: first, then the pieces in more."""
+    await sock.write(first)
+    for piece in more:
+        if piece:
+            await sock.write(piece)
 
 
 def _stream_head(conn: "Any", resp: "Any") -> bytes:
