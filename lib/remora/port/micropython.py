@@ -30,7 +30,7 @@ allocate_lock = _thread.allocate_lock
 Event = asyncio.Event
 CancelledError = asyncio.CancelledError
 
-from . import alarm, mpio
+from . import mpio
 from .mpio import forget_io, wait_event, wait_io, wake_io  # noqa: F401
 from .rawsock import would_block
 
@@ -267,7 +267,9 @@ def run(main_coro):
     """Run the dispatcher until main_coro finishes; return its result."""
     asyncio.new_event_loop().set_exception_handler(_on_escape)
     _escaped[0] = 0
-    alarm.reset()
+    alarm = sys.modules.get("remora.port.alarm")  # loaded by a timed wait (mpio)
+    if alarm is not None:
+        alarm.reset()
     _loop_thread[0] = _thread.get_ident()
     mpio.install(core._io_queue)
 

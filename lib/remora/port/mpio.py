@@ -14,8 +14,6 @@ import select
 from asyncio import core
 from micropython import const
 
-from . import alarm
-
 # ---------------------------------------------------------------------------
 # IOQueue repair.  Upstream IOQueue.remove(task) drops the whole poll entry of
 # any stream the task waits on, so a task waiting to write on a socket is lost
@@ -243,7 +241,11 @@ def wait_io(sock, writing, timeout_ms=None):
 
 
 async def _wait_timed(sock, writing, timeout_ms):
-    # Not asyncio.wait_for_ms: see port/alarm.py.
+    # Not asyncio.wait_for_ms: see port/alarm.py.  Loaded by the first
+    # timed wait: an HTTP server's own waits are untimed, and its module
+    # would be heap held for nothing (about 0.9 KB on a board).
+    from . import alarm
+
     slot = alarm.arm(sock, alarm.WRITE if writing else alarm.READ, timeout_ms)
     try:
         await _queue(sock, writing)
@@ -284,6 +286,8 @@ async def wait_event(event, timeout_ms):
     if timeout_ms is None:
         await event.wait()
         return True
+    from . import alarm
+
     slot = alarm.arm(event, alarm.EVENT, timeout_ms)
     try:
         await event.wait()
