@@ -112,7 +112,6 @@ class Writer:
     _head = None  # type: Any
     _pending = None  # type: Any  # bytearray: QoS 0 messages not sent yet, _fill bytes
     _fill = 0
-    _flush_due = False  # a flush task for _pending is started
     _direct_ms = -1  # ticks of the last QoS 0 message sent straight away
 
     # -- signalling ---------------------------------------------------------------------
@@ -185,10 +184,10 @@ class Writer:
                 self._direct_ms = now
                 return self._out(head + payload)
             try:
+                # A flush task per buffer (a second one, after a send that
+                # handed its buffer to the write queue, finds nothing to do).
                 pending = bytearray(COALESCE + _LARGEST)
-                if not self._flush_due:
-                    dispatcher.spawn(self._flush_later())
-                    self._flush_due = True
+                dispatcher.spawn(self._flush_later())
             except MemoryError:
                 return self._out(head + payload)
             self._pending = pending
@@ -229,8 +228,9 @@ class Writer:
 
     async def _flush_later(self) -> None:
         # The end of the publishing task's turn: what it gathered goes out,
-        # and the buffer goes (none is kept at rest).
-        self._flush_due = False
+        # and the buffer and the kept head go (none is kept at rest: the next
+        # burst makes them again).
+        self._head = None
         pending = self._pending
         if pending is None or not self._ready:
             return
