@@ -29,7 +29,7 @@ first waits briefly for the server's EOF (§7.1.1).
 from ..proto.ws.events import DONE, NEED_DATA, Close, Data, Ping, Pong
 from ..proto.ws.state import CLIENT, CLOSING, OPEN, SERVER
 from ..proto.ws import frames, utf8  # noqa: F401
-from ..proto.ws import reader  # noqa: F401
+from ..proto.ws.reader import Reader
 from ..proto.ws.connection import Connection
 from ..proto.ws.message import Assembler
 from .. import dispatcher, port
@@ -199,8 +199,10 @@ class WebSocket(Sending, Blocking, Connection):
         # that live only while they run.
         if timeout_ms is not None:  # from here on, the deadline (a local less)
             timeout_ms = port.ticks_add(port.ticks_ms(), timeout_ms)
+        got = None
         while True:
-            got = self._step(whole, timeout_ms)
+            # After a wait for bytes, _step reads first (the core is starved).
+            got = self._step(whole, timeout_ms, got is _WAIT)
             if got is _WAIT:
                 await self.sock.readable()
             elif got is _SLOW:
@@ -213,15 +215,18 @@ class WebSocket(Sending, Blocking, Connection):
             else:
                 return got
 
-    def _step(self, whole: bool, deadline: "Optional[int]") -> "Any":
+    def _step(self, whole: bool, deadline: "Optional[int]", woken: bool = False) -> "Any":
         # The core's events until one is for the caller (a piece, or a whole
         # message when whole), or a wait: _WAIT (nothing to read yet), _SLOW
         # (a read with a clock), _REPLY (write _unsent, then step again),
-        # _END (the connection ended: the event is in _held).
+        # _END (the connection ended: the event is in _held).  woken: the
+        # owner's wait for bytes just ended, so the core needs data: read.
         sock = self.sock
         while True:
             event = self._held
-            if event is not None:
+            if woken:
+                event = NEED_DATA
+            elif event is not None:
                 self._held = None  # the event that waited for its reply to go
             else:
                 event = self.next_event()
@@ -239,7 +244,9 @@ class WebSocket(Sending, Blocking, Connection):
                         self._held = event
                         return _REPLY
             if event is NEED_DATA:
-                if deadline is not None or self.ping_ms or self.state == CLOSING or not sock.owner():
+                if woken:
+                    woken = False
+                elif deadline is not None or self.ping_ms or self.state == CLOSING or not sock.owner():
                     return _SLOW
                 # No clock to keep: read in two steps, so that an idle
                 # WebSocket holds only the poller's wait, not the Socket's
@@ -416,6 +423,25 @@ class WebSocket(Sending, Blocking, Connection):
 
     def __repr__(self) -> str:
         return "<WebSocket %s %s>" % ("server" if self.our_role == SERVER else "client", self.state)
+
+
+def _flatten(cls: "Any", bases: "Any") -> None:
+    # MicroPython has no method cache: a name is looked up in each class of
+    # the MRO in turn, on every use, so a core method or a class default
+    # found in the fourth base cost four dictionary lookups per call (the
+    # core's hot path makes dozens per message: measured, the echo of a
+    # 64-byte message took a quarter longer).  Copying the inherited names
+    # into the class itself makes each a single lookup; a name the class
+    # (or a nearer base) overrides resolves to another object, and stays.
+    for base in bases:
+        for name in dir(base):
+            if not name.startswith("__"):
+                value = getattr(base, name)
+                if getattr(cls, name) is value:
+                    setattr(cls, name, value)
+
+
+_flatten(WebSocket, (Reader, Connection, Blocking, Sending))
 
 
 async def _run(sock: "Any", ws: "WebSocket", coro: "Any") -> None:

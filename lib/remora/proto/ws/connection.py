@@ -23,7 +23,7 @@ from .events import LocalProtocolError
 from .frames import BINARY, CLOSE, CONTINUATION, FIN, MAX_CONTROL, PING, PONG, TEXT
 from .frames import close_payload, frame, put_head
 from .reader import TX_MESSAGE, Reader
-from .state import CLIENT, SEND, SEND_CLOSE, SERVER, move, valid_close_code
+from .state import CLIENT, OPEN, SEND, SEND_CLOSE, SERVER, move, valid_close_code
 
 try:
     from micropython import const
@@ -99,7 +99,8 @@ class Connection(Reader):
 
     def _data_head(self, text: bool, fin: bool) -> int:
         # Byte 0 of our next data frame, the message state moved along.
-        move(self.state, SEND)  # raises unless OPEN; sending changes no state
+        if self.state != OPEN:
+            move(self.state, SEND)  # raises: only OPEN sends (and sending changes no state)
         flags = self._flags
         if flags & TX_MESSAGE:
             opcode = CONTINUATION

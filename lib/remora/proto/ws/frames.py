@@ -148,6 +148,13 @@ def frame(first: int, payload: "Any", key: "Optional[bytes]") -> bytearray:
     """A whole frame in one buffer: head, then the payload, masked with
     ``key`` unless it is None (the one copy a frame costs)."""
     length = len(payload)
+    if key is None and length < 126:
+        # A server's small frame (most of them): two head bytes, no masking.
+        out = bytearray(length + 2)
+        out[0] = first
+        out[1] = length
+        out[2:] = payload
+        return out
     out = bytearray(head_size(length, key is not None) + length)
     at = put_head(out, first, length, key)
     if key is None:
