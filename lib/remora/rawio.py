@@ -17,6 +17,23 @@ except ImportError:
     pass
 
 
+# One lock for every socket's sends: held by whoever decides "nothing waits
+# in the queue, I send now", only for a non-blocking send and the list
+# updates around it, never across a wait (writequeue.py says why).  Here,
+# not in writequeue: a socket that never queues sends under it too, and
+# that module is loaded only by a socket's first write().
+LOCK = port.allocate_lock()
+
+
+def send_some(raw: "Any", data: "Any") -> int:
+    """One non-blocking send: the bytes taken, 0 when the buffer is full,
+    -1 when the connection broke (a reset, a broken pipe)."""
+    try:
+        return raw.send(data)
+    except OSError as exc:
+        return 0 if port.would_block(exc) else -1
+
+
 def failure(exc: BaseException) -> BaseException:
     """The SocketError for an OSError of a socket call (a SocketError as is).
 

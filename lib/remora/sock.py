@@ -30,11 +30,12 @@ listening socket in :mod:`.listener`, TLS (wrapping, the handshake's
 errors, a TLS listener's accepting side) in :mod:`.tlssock`.
 """
 
-from . import dispatcher, port, profile, tlssock, writequeue
-from .errors import CannotConnect, DispatcherBlocked, Timeout, WrongMode
+from . import dispatcher, port, profile, tlssock
+from .errors import CannotConnect, Closed, DispatcherBlocked, Timeout, WrongMode
 from .listener import Listener
-from .rawio import connect_blocking, connected, deadline_in, listen_failure, lookup
-from .rawio import lookup_in_task, recv_blocking, remaining, send_blocking, start_connect
+from .rawio import LOCK, connect_blocking, connected, deadline_in, listen_failure, lookup
+from .rawio import lookup_in_task, recv_blocking, remaining, send_blocking, send_some
+from .rawio import start_connect
 from .sockbase import ASYNC, BLOCKING, CLOSED, CONNECTED, CONNECTING, COSOCKET  # noqa: F401
 from .sockbase import LISTENING, UNCONNECTED, SocketBase  # noqa: F401
 
@@ -44,6 +45,19 @@ try:
     from circuitpython_typing import ReadableBuffer
 except ImportError:
     pass
+
+
+_WRITEQUEUE = []  # type: list  # the writequeue module, once a write() needed it
+
+
+def _queues() -> "Any":
+    # The write queue's module, loaded by the first write(): an HTTP server's
+    # answers go out with send_now() (on a board the module holds 0.7 KB).
+    if not _WRITEQUEUE:
+        from . import writequeue
+
+        _WRITEQUEUE.append(writequeue)
+    return _WRITEQUEUE[0]
 
 
 class Socket(SocketBase, tlssock.TLSParts):
@@ -123,11 +137,9 @@ class Socket(SocketBase, tlssock.TLSParts):
         """What has arrived, with no wait: bytes; ``b""`` when the peer
         closed or the socket is closed; None when nothing is there yet (then
         ``await sock.readable()`` and ask again).  Raises what read() raises,
-        the pending interrupt() first.  The owner task of a TCP socket only.
-
-        read() in two steps, for a task that waits with no timeout and on a
-        board wants no coroutine frame of ours held per idle connection (an
-        HTTP server's keep-alive connections): only the poller's wait is."""
+        the pending interrupt() first.  The owner task of a TCP socket only:
+        read() in two steps, with no coroutine frame of ours held while an
+        idle connection waits (an HTTP server's, on a board)."""
         if self._interrupt is not None:
             exc, self._interrupt = self._interrupt, None
             raise exc
@@ -145,9 +157,7 @@ class Socket(SocketBase, tlssock.TLSParts):
             n = port.recv_into(raw, buf, size)
         except OSError as exc:
             raise self._failed(exc)
-        # A full buffer: more is likely there (a TLS record's rest, held
-        # where the poller cannot see it), so the next call tries at once.
-        self._more = n == size
+        self._more = n == size  # more is likely there (a TLS record's rest)
         if n is None:
             return None
         return bytes(buf[:n])
@@ -180,11 +190,9 @@ class Socket(SocketBase, tlssock.TLSParts):
         return data
 
     def interrupt(self, exc: BaseException) -> None:
-        """Make the task's pending (or next) read raise exc, once.
-
-        A server's timekeeper uses it to end reads that ran past a deadline
-        without a timer per read.  Dispatcher thread only.
-        """
+        """Make the task's pending (or next) read raise exc, once: a server's
+        timekeeper ends reads past their deadline with no timer per read.
+        Dispatcher thread only."""
         self._interrupt = exc
         if self._s is not None:
             port.wake_io(self._s, False)
@@ -208,7 +216,7 @@ class Socket(SocketBase, tlssock.TLSParts):
         mode = self._mode
         if dispatcher.on_dispatcher():
             if mode == COSOCKET:
-                return writequeue.write_from_task(self, self._writable(), data)
+                return _queues().write_from_task(self, self._writable(), data)
             if mode == BLOCKING:
                 # Its write would hold the dispatcher for as long as the
                 # peer's window stays full: refused, as remora.connect() is.
@@ -218,7 +226,7 @@ class Socket(SocketBase, tlssock.TLSParts):
                 )
             return self._write_synchronous(data)
         if mode == COSOCKET:
-            return writequeue.write_from_thread(self, self._writable(), data)
+            return _queues().write_from_thread(self, self._writable(), data)
         self._send_all(data)
         return True
 
@@ -235,7 +243,18 @@ class Socket(SocketBase, tlssock.TLSParts):
         write(); the two are not one step for a worker thread writing to
         the same socket meanwhile.  For answers that must go out when the
         heap is short.  Raises Closed."""
-        return writequeue.send_now(self, self._writable(), data)
+        raw = self._writable()
+        with LOCK:
+            wq = self._wq
+            if wq is not None and not wq.idle():
+                return 0
+            done = send_some(raw, data)
+        if done < 0:
+            error = Closed("peer reset while writing", True)
+            if wq is not None:
+                wq.fail(error)  # every writer waiting wakes with it
+            raise error
+        return done
 
     def write_queue(self, raw: "Any" = None) -> "Any":
         """The cosocket write queue; None until first needed, made when raw
@@ -244,7 +263,7 @@ class Socket(SocketBase, tlssock.TLSParts):
         if wq is None and raw is not None:
             # Made on first need: most cosockets never queue, and on a board
             # every idle connection's bytes count.
-            wq = self._wq = writequeue.WriteQueue(self, raw, self.queuelen())
+            wq = self._wq = _queues().WriteQueue(self, raw, self.queuelen())
         return wq
 
     def _send_all(self, data: "ReadableBuffer") -> None:

@@ -30,25 +30,14 @@ writers' bytes never interleave on the wire.
 
 from . import port
 from .errors import Closed, QueueFull
+from .rawio import LOCK, send_some
 
 try:
     from typing import Any, List, Optional
 except ImportError:
     pass
 
-# One lock for every queue: it is held only for a non-blocking send and the
-# list updates around it, never across a wait.
-LOCK = port.allocate_lock()
 _SHORT_TRIES = 50  # the flusher's waits that found no heap, 10 ms apart, before it gives up
-
-
-def send_some(raw: "Any", data: "Any") -> int:
-    """One non-blocking send: the bytes taken, 0 when the buffer is full,
-    -1 when the connection broke (a reset, a broken pipe)."""
-    try:
-        return raw.send(data)
-    except OSError as exc:
-        return 0 if port.would_block(exc) else -1
 
 
 def _reset(wq: "Any") -> BaseException:
@@ -107,19 +96,6 @@ def write_from_thread(sock: "Any", raw: "Any", data: "Any") -> bool:
         raise _reset(wq)
     port.call_soon_threadsafe(wq.kick)
     return True
-
-
-def send_now(sock: "Any", raw: "Any", data: "Any") -> int:
-    """What raw takes of data at once, unless writes wait in sock's queue
-    (then 0: sending would overtake them).  See Socket.send_now."""
-    with LOCK:
-        wq = sock.write_queue()
-        if wq is not None and not wq.idle():
-            return 0
-        done = send_some(raw, data)
-    if done < 0:
-        raise _reset(wq)
-    return done
 
 
 class WriteQueue:

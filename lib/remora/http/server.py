@@ -187,7 +187,7 @@ async def serve_connection(sock: "Any", app: "Any") -> None:
                     await pending
                 if log.access_log():
                     ms = port.ticks_diff(port.ticks_ms(), started)
-                    log.access(sock.peer, req.method, req.target, resp.status, _body_size(resp), ms)
+                    log.access(sock.peer, req.method, req.target, resp.status, _size_of(resp), ms)
                 resp.sent()  # a page's output block goes back (http/outbuf.py)
                 if stream is not None and not stream.done:
                     # The handler left part of the body unread: the connection
@@ -284,7 +284,7 @@ def _answer(sock: "Any", conn: "Any", req: "Request", resp: "Response") -> "Any"
     return None
 
 
-def _body_size(resp: "Response") -> int:
+def _size_of(resp: "Response") -> int:
     """The body's bytes, for the access log (a stream's length when known)."""
     body = resp.body
     if isinstance(body, str):
