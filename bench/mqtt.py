@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.mqtt [--mqtt-rounds 3] [--umqtt PATH/umqtt/simple.py]
 
 One mosquitto (the Debian package; the test suite's config, host_tests/mosquitto.conf, in
-a folder of bench/build) on a free port for the whole part.  Publishers are child
+a folder of bench/build) on a free port for the whole part, on the other CPU than the
+publishers (as a board's broker is on another machine).  Publishers are child
 processes that connect, print ``READY 0``, then ``RATE <qos> <count> <seconds>`` for a
 burst at QoS 0 (timed until a QoS 1 message sent after it is acknowledged: the broker has
 handled them all) and one at QoS 1 (timed until every message is acknowledged), 32-byte
@@ -81,9 +82,12 @@ class Mosquitto:
         self.log = open(os.path.join(self.folder, "mosquitto.log"), "ab")
         self.proc = subprocess.Popen([exe, "-c", conf], stdout=self.log, stderr=self.log,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        if pinned:  # with the servers: the publishers' CPU is theirs alone
+        if pinned:
+            # Not on the publishers' CPU (the servers' one): a board's broker runs on
+            # another machine, so a publisher's rate is its own work, not the broker's
+            # too.  This process, on the other CPU, only waits for the publishers' lines.
             try:
-                os.sched_setaffinity(self.proc.pid, {harness.SERVER_CPU})
+                os.sched_setaffinity(self.proc.pid, {harness.CLIENT_CPU})
             except OSError:
                 pass
         deadline = time.monotonic() + 10

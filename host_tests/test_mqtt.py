@@ -240,6 +240,7 @@ def test_qos0_burst_keeps_the_order_of_the_calls(program, broker):
     want = [(t, p.encode() if isinstance(p, str) else bytes(p), q) for t, p, q, _r in plan]
     got = [(m.topic, m.payload, m.qos) for m in peer.messages if m.topic != "burst/go"]
     assert got == want + [("burst/end", b"end", 1)]
+    assert "bad_accepted" not in results(prog)
     late = Paho(broker, "paho-burst-late", 5, subscribe=[("burst/keep", 0)])
     late.wait(lambda: late.messages)
     assert (late.messages[0].payload, late.messages[0].retain) == (b"kept at QoS 0", True)

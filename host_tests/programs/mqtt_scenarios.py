@@ -308,6 +308,13 @@ async def burst(port, args):
         await c.publish(topic, payload, qos, retain)
         if i == 150:
             await remora.sleep_ms(0)  # the gathered ones go at the end of the turn
+        if i == 100:  # mid-burst, a head kept: bad calls are still refused
+            for bad in (("burst/#", b"x", 0), ("burst/a", b"x", 3), (7, b"x", 0)):
+                try:
+                    await c.publish(*bad)
+                    result("bad_accepted", bad)
+                except ValueError:
+                    pass
     result("published", await c.publish("burst/end", b"end", 1, wait=True))
     await c.disconnect()
 

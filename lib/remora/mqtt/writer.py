@@ -21,9 +21,9 @@ a core call or a packet object of its own:
   latest, by a flush task when the publishing task gives the dispatcher
   back.  Any other packet written meanwhile goes after them (``_send``
   writes the pending bytes first), so the wire keeps the order of the calls.
-  Client.publish does the most frequent step (a kept head, a buffer
-  started) inline: MicroPython puts a frame as large as publish's on the
-  heap, so each further call per message would cost one more.
+  The most frequent step (a kept head, a buffer started) is Client.publish's
+  checks and :meth:`Writer._gather`, both with frames small enough for
+  MicroPython's C stack (see Client.publish).
 
 A publish the fast path does not take (QoS 1 and 2, properties, a worker
 thread, a queue that waits, a topic alias) goes through the core and
@@ -192,11 +192,18 @@ class Writer:
                 return self._out(head + payload)
             self._pending = pending
             self._fill = 0
-        # As Client.publish does inline.
+        return self._gather(payload)
+
+    def _gather(self, payload: bytes) -> "Any":
+        # Client.publish found the head kept and a buffer started: the
+        # message joins the others (a frame small enough for MicroPython's
+        # C stack: see Client.publish).
+        head = self._head
+        pending = self._pending
         fill = self._fill
-        end = fill + len(head)
-        pending[fill:end] = head
-        fill = end + size
+        end = fill + head[3]
+        pending[fill:end] = head[2]
+        fill = end + len(payload)
         pending[end:fill] = payload
         if fill < COALESCE:
             self._fill = fill
