@@ -26,6 +26,7 @@ import os
 import selectors
 import socket
 import struct
+import subprocess
 from time import monotonic, perf_counter
 from typing import Dict, List, Optional, Tuple
 
@@ -299,10 +300,56 @@ def working(run: Run, what: str, spec: Spec) -> None:
             % (len(conns), why, ok, len(conns), "running" if alive else "exited"))
 
 
+COST_PROGRAM = os.path.join(servers.PROGRAMS, "ws_cost.py")
+COST_STAGES = (
+    ("unmask", "the payload unmasked"),
+    ("frame", "the answer's frame made"),
+    ("core", "the core: frame parsed, Data event, answer framed"),
+    ("driver", "the WebSocket around it (receive's step and write, in memory)"),
+)
+
+
+def costs(run: Run) -> None:
+    """Where the server's time of one 64-byte echo goes, in process (programs/ws_cost.py):
+    the best per-iteration time of 20 batches, the best of 3 runs."""
+    for runtime, board in (("micropython", "esp32"), ("cpython", "unix")):
+        where = servers.label(runtime, board)
+        spec = servers.remora_spec(run, COST_PROGRAM, runtime, board)
+        best = {}  # type: Dict[str, Tuple[float, int]]
+        command = ""
+        try:
+            for _ in range(3):
+                argv, env = spec.build(0)
+                argv = argv + ["2000" if runtime == "micropython" else "20000"]
+                if run.pinned:
+                    argv = ["taskset", "-c", str(harness.SERVER_CPU)] + argv
+                out = subprocess.run(argv, env=env, cwd=spec.cwd, capture_output=True,
+                                     text=True, timeout=300)
+                command = harness.show_command(argv, env)
+                for line in out.stdout.splitlines():
+                    words = line.split()
+                    if len(words) == 4 and words[0] == "COST":
+                        us, nbytes = float(words[2]), int(words[3])
+                        if words[1] not in best or us < best[words[1]][0]:
+                            best[words[1]] = (us, nbytes)
+                if "driver" not in best:
+                    raise RuntimeError("exit %d: %s" % (out.returncode, out.stderr[-300:]))
+        except Exception as exc:
+            run.error("in-process cost of a 64-byte WebSocket echo", where, "(did not run)", exc)
+            continue
+        for stage, what in COST_STAGES:
+            us, nbytes = best[stage]
+            run.row("in-process cost of a 64-byte WebSocket echo: %s" % what, where,
+                    "%.1f" % us, "us", command,
+                    "best of 20 batches in each of 3 runs"
+                    + ("; about %d bytes allocated" % nbytes if nbytes >= 0 else ""))
+
+
 def measure(run: Run) -> None:
     run.note("ws rows: %d rounds of %.2f s per rate row (after 0.3 s of warm-up), %d "
              "WebSockets with one %d-byte binary message in flight each"
              % (run.opts.ws_rounds, run.opts.ws_seconds / run.opts.ws_rounds, CONNS, SIZE))
+    costs(run)
     rates(run, "cpython")
     rates(run, "micropython")
     board = uncapped()

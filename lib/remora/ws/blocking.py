@@ -81,14 +81,15 @@ class Blocking:
     def _finish_blocking(self, event: "Any") -> None:
         self._ended(event)
         sock = self.sock
-        if self._awaits_eof(event):
+        quiet = self._drain_ms(event)
+        if quiet:
             deadline = port.ticks_add(port.ticks_ms(), option("ws_close_ms", 3000))
             try:
-                while sock.read(self._wait_ms(deadline) or 0):
-                    pass
+                while sock.read(self._drain_wait(deadline, quiet)):
+                    pass  # dropped unread (see WebSocket._drain_ms)
             except SocketError:
                 pass
-        self._close_socket(event)
+        sock.close()
 
     def _close_blocking(self, code: "Optional[int]", reason: "Any") -> None:
         if self.state == OPEN:

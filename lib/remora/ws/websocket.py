@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 NORMAL = const(1000)
 INTERNAL_ERROR = const(1011)
 TOO_BIG = const(1009)
+# A server that failed a connection closes it once the peer has been quiet
+# this long (see WebSocket._drain_ms).
+_QUIET_MS = const(100)
 
 
 # What _step asks the task's read to do (compared with ``is``; never a
@@ -344,34 +347,40 @@ class WebSocket(Sending, Blocking, Connection):
             self._held = None
         self._ended(event)
         sock = self.sock
-        if self._awaits_eof(event):
+        quiet = self._drain_ms(event)
+        if quiet:
             deadline = port.ticks_add(port.ticks_ms(), option("ws_close_ms", 3000))
             try:
-                while await sock.discard(self._wait_ms(deadline) or 0):
+                while await sock.discard(self._drain_wait(deadline, quiet)):
                     pass  # dropped unread, with no allocation
             except SocketError:
-                pass
-        self._close_socket(event)
+                pass  # the quiet pause (a Timeout), or the socket broke
+        sock.close()
 
-    def _awaits_eof(self, event: "Any") -> bool:
-        # §7.1.1: a client waits for the server to close TCP first, after a
-        # clean close and after failing the connection alike (then what still
-        # arrives is dropped unread, §7.1.7): closing with unread bytes would
-        # reset the connection, and a reset can discard our close frame
-        # before the server reads it.  Not after EOF (1006): it came.
-        return self.our_role == CLIENT and event is not DONE and event.code != 1006
+    def _drain_ms(self, event: "Any") -> int:
+        # Before the socket closes, what still arrives is read and dropped
+        # (§7.1.7: after failing, nothing more is processed), for as long as
+        # the result says (0: close now):
+        # * a client waits for the server to close TCP first (§7.1.1), after
+        #   a clean close and after failing alike: the whole close timeout;
+        # * a server that failed the connection reads on until the line has
+        #   been quiet for a moment: the peer may still be sending what we
+        #   will not read (the rest of an oversized or broken message), and
+        #   a close with unread bytes resets the connection, and a reset can
+        #   discard our close frame (1002, 1007, 1009: the peer's only
+        #   account) before the peer reads it.  A well-behaved peer answers
+        #   our close with its own and waits for our close: a short pause.
+        # Not after EOF (1006): it came.
+        if event is DONE or event.code == 1006:
+            return 0
+        if self.our_role == CLIENT:
+            return option("ws_close_ms", 3000)
+        return 0 if event.clean else _QUIET_MS
 
-    def _close_socket(self, event: "Any") -> None:
-        # §7.1.7: after failing the connection "the endpoint ... MAY close the
-        # connection"; the peer may still be sending what we will not read (the
-        # rest of an oversized or broken message).  A plain close would then
-        # reset the connection, and a reset can discard our close frame (its
-        # code, 1002/1007/1009, is the peer's only account) before the peer
-        # reads it: a server lingers instead (reads and drops a while).
-        if event is not DONE and not event.clean and event.code != 1006 and self.our_role == SERVER:
-            self.sock.linger()
-        else:
-            self.sock.close()
+    def _drain_wait(self, deadline: int, quiet: int) -> int:
+        # The next wait of the drain: the quiet pause, within the deadline.
+        left = port.ticks_diff(deadline, port.ticks_ms())
+        return max(0, left if left < quiet else quiet)
 
     def _ended(self, event: "Any") -> None:
         if self.closed is None and event is not DONE:

@@ -72,9 +72,16 @@ def xor_mask(src: "Any", key: bytes, out: "Any", at: int) -> None:
     ``n % 4`` first.
     """
     n = len(src)
-    if n == 0:
+    if n <= _PIECE:
+        # One step (most messages): no view, no loop.
+        if n:
+            keys = key * ((n + 3) >> 2)
+            if n & 3:
+                keys = keys[:n]
+            value = int.from_bytes(src, "little") ^ int.from_bytes(keys, "little")
+            out[at : at + n] = value.to_bytes(n, "little")
         return
-    size = n if n < _PIECE else _PIECE
+    size = _PIECE
     keys = key * ((size + 3) >> 2)
     mask = int.from_bytes(keys if size & 3 == 0 else keys[:size], "little")
     view = memoryview(src)
