@@ -46,7 +46,12 @@ if not TYPE_CHECKING and sys.implementation.name == "micropython":
                         if name not in str(exc):
                             raise  # the submodule exists but an import inside it failed
                         raise AttributeError(name)
-        globals()[name] = value
+        try:
+            globals()[name] = value
+        except MemoryError:
+            # No room to keep it (the first close of a flood may ask for a
+            # name): looked up again next time, and the caller goes on.
+            pass
         return value
 
 else:

@@ -22,6 +22,8 @@ from micropython import const
 
 _MASKS = (select.POLLIN, getattr(select, "POLLPRI", 2), select.POLLOUT)
 _MASKS3 = (select.POLLIN, select.POLLOUT)  # made once: the loop itself calls _refresh
+_POLLIN = select.POLLIN
+_POLLOUT = select.POLLOUT
 
 
 def _slot_masks(sm):
@@ -58,16 +60,40 @@ def _refresh(ioq, sm):
 # asyncio's own IOQueue.remove does.
 
 
+#
+# The functions the loop runs for every readiness and wake-up are kept small:
+# MicroPython runs a call whose frame (locals, value stack, 3 words per try
+# block, 4 per for loop over an iterator) is over 11 words in a block taken
+# from the heap for the call, so each such call is an allocation, and the
+# walks, the retries and the loops go into functions of their own, called
+# only when needed.  (tools/frames.py lists the functions over that size.)
+
+
+def _key_of(ioq, sock):
+    # The walk, for when id() finds no heap: sock's key in the map, or None.
+    for key in ioq.map:
+        if ioq.map[key][-1] is sock:
+            return key
+    return None
+
+
+def _walk_find(ioq, sock):
+    key = _key_of(ioq, sock)
+    return None if key is None else ioq.map[key]
+
+
+def _walk_drop(ioq, sock):
+    key = _key_of(ioq, sock)
+    if key is not None:
+        del ioq.map[key]
+
+
 def _find(ioq, sock):
     """sock's poller entry [reader, writer, stream], or None."""
     try:
         return ioq.map.get(id(sock))
     except MemoryError:
-        for key in ioq.map:
-            sm = ioq.map[key]
-            if sm[-1] is sock:
-                return sm
-        return None
+        return _walk_find(ioq, sock)
 
 
 def _drop(ioq, sock):
@@ -75,10 +101,7 @@ def _drop(ioq, sock):
     try:
         ioq.map.pop(id(sock), None)
     except MemoryError:
-        for key in ioq.map:
-            if ioq.map[key][-1] is sock:
-                del ioq.map[key]
-                return
+        _walk_drop(ioq, sock)
 
 
 def _remove(ioq, task):
@@ -105,28 +128,42 @@ def _wait_io_event(ioq, dt):
     # upstream looks each ready stream up by id(), which can allocate (see
     # _find), and a MemoryError here would end the loop, and the server
     # with it.  The same steps through _find and _refresh, which fall back
-    # to a walk.
-    for s, ev in ioq.poller.ipoll(dt):
-        sm = _find(ioq, s)
-        if sm is None:
-            # Polled with no entry (upstream would raise KeyError): stop
-            # polling it, or its readiness would wake the loop forever.
-            try:
-                ioq.poller.unregister(s)
-            except _UNPOLL:
-                pass  # no heap: tried again at its next readiness
-            continue
-        w = _write_slot(sm)
-        if ev & ~select.POLLOUT and sm[0] is not None:  # POLLIN, or an error
-            core._task_queue.push(sm[0])
-            sm[0] = None
-        if ev & ~select.POLLIN and sm[w] is not None:  # POLLOUT, or an error
-            core._task_queue.push(sm[w])
-            sm[w] = None
-        try:
-            _refresh(ioq, sm)
-        except MemoryError:
-            pass  # see _refresh: the next poll of this stream tries again
+    # to a walk.  (ipoll gives (stream, events) in one tuple it reuses.)
+    for got in ioq.poller.ipoll(dt):
+        _ready(ioq, got)
+
+
+def _ready(ioq, got):
+    s = got[0]
+    ev = got[1]
+    sm = _find(ioq, s)
+    if sm is None:
+        # Polled with no entry (upstream would raise KeyError): stop
+        # polling it, or its readiness would wake the loop forever.
+        _unpoll(ioq, s)
+        return
+    w = len(sm) - 2  # _write_slot
+    if ev & ~_POLLOUT and sm[0] is not None:  # POLLIN, or an error
+        core._task_queue.push(sm[0])
+        sm[0] = None
+    if ev & ~_POLLIN and sm[w] is not None:  # POLLOUT, or an error
+        core._task_queue.push(sm[w])
+        sm[w] = None
+    _refresh_or_later(ioq, sm)
+
+
+def _unpoll(ioq, s):
+    try:
+        ioq.poller.unregister(s)
+    except _UNPOLL:
+        pass  # no heap: tried again at its next readiness
+
+
+def _refresh_or_later(ioq, sm):
+    try:
+        _refresh(ioq, sm)
+    except MemoryError:
+        pass  # see _refresh: the next poll of this stream tries again
 
 
 
@@ -151,19 +188,28 @@ class _Poller:
         self.poll = poller.poll
 
     def register(self, obj, events):
+        # Every wait registers its socket again: small (see _find).
         try:
             self.poller.register(obj, events)
         except MemoryError:
-            _spare[0] = None
-            gc.collect()
-            self.poller.register(obj, events)  # completes the half-made entry
-            self.poller.unregister(obj)
+            _repair(self.poller, obj, events)
             raise
         if _spare[0] is None:
-            try:
-                _spare[0] = bytearray(_SPARE_BYTES)
-            except MemoryError:
-                pass
+            _make_spare()
+
+
+def _repair(poller, obj, events):
+    _spare[0] = None
+    gc.collect()
+    poller.register(obj, events)  # completes the half-made entry
+    poller.unregister(obj)
+
+
+def _make_spare():
+    try:
+        _spare[0] = bytearray(_SPARE_BYTES)
+    except MemoryError:
+        pass
 
 
 def _queue(sock, writing):
@@ -260,19 +306,20 @@ def wake_io(sock, writing):
     sm = _find(ioq, sock)
     if sm is None:
         return
-    i = _write_slot(sm) if writing else 0
+    i = len(sm) - 2 if writing else 0  # _write_slot
     task = sm[i]
     if task is not None:
         sm[i] = None
         core._task_queue.push(task)
-        try:
-            _refresh(ioq, sm)
-        except MemoryError:
-            gc.collect()  # see _refresh; a closing socket should leave the poller now
-            try:
-                _refresh(ioq, sm)
-            except MemoryError:
-                pass  # still registered: its next readiness refreshes it
+        _refresh_or_collect(ioq, sm)
+
+
+def _refresh_or_collect(ioq, sm):
+    try:
+        _refresh(ioq, sm)
+    except MemoryError:
+        gc.collect()  # see _refresh; a closing socket should leave the poller now
+        _refresh_or_later(ioq, sm)  # else still registered: its next readiness refreshes it
 
 
 def forget_io(sock):
