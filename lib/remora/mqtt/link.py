@@ -190,8 +190,7 @@ class Link(Requests):
         # sent again on the next one (their answers will not come), and
         # published messages stay in the session for the resend.
         self._ready = False
-        self._pending = None  # QoS 0 messages not sent: lost with it
-        self._head = None  # the next CONNACK may change the server's limits
+        self._drop_gathered()
         self.core.close()
         self._unsent()
         self._moved()

@@ -93,6 +93,11 @@ def _done() -> "Any":
 
 DONE = _done()
 
+# No head kept: a tuple that matches no topic ("" is no valid topic name) and
+# no size, so that a worker thread's publish may read the kept head while the
+# dispatcher drops it (no GIL on MicroPython's unix port).
+_NO_HEAD = ("", -1, b"", 0, 0)
+
 
 class Writer:
     """The sending half of a Client (a base class, never made alone)."""
@@ -109,7 +114,7 @@ class Writer:
     _progress = None  # type: Any  # Event: the window, the queue or the state moved
     _waits = None  # type: Optional[List[Any]]  # Waiters of publishes, by packet id
     # The QoS 0 head kept: (topic, size << 1 | retain, bytes, their length, thread).
-    _head = None  # type: Any
+    _head = _NO_HEAD  # type: Any
     _pending = None  # type: Any  # bytearray: QoS 0 messages not sent yet, _fill bytes
     _fill = 0
     _direct_ms = -1  # ticks of the last QoS 0 message sent straight away
@@ -163,7 +168,7 @@ class Writer:
         size = len(payload)
         key = size << 1 | (1 if retain else 0)
         head = self._head
-        if head is not None and head[1] == key and head[0] == topic:
+        if head[1] == key and head[0] == topic:
             head = head[2]
         else:
             if size > _LARGEST:
@@ -223,6 +228,13 @@ class Writer:
         self._pending = None
         return self._send(sock, data[done:])
 
+    def _drop_gathered(self) -> None:
+        # The connection is gone: QoS 0 messages not sent yet are lost with
+        # it (at most once), and the next CONNACK may change the server's
+        # limits, so the head goes too.
+        self._pending = None
+        self._head = _NO_HEAD
+
     def _out(self, data: "Any") -> "Any":
         # What the socket takes now; the rest, if any, written through its
         # queue by the caller's await (promptly: nothing else runs before).
@@ -237,7 +249,7 @@ class Writer:
         # The end of the publishing task's turn: what it gathered goes out,
         # and the buffer and the kept head go (none is kept at rest: the next
         # burst makes them again).
-        self._head = None
+        self._head = _NO_HEAD
         pending = self._pending
         if pending is None or not self._ready:
             return
