@@ -205,6 +205,25 @@ raises(LocalProtocolError, conn.publish, "t", b"", 0, False, {props.SUBSCRIPTION
 raises(LocalProtocolError, conn.publish, "t", b"", 0, False, {props.SESSION_EXPIRY_INTERVAL: 1})
 raises(LocalProtocolError, connected(4).publish, "t", b"", 0, False, {props.CONTENT_TYPE: "x"})
 
+# publish_head: the start of a QoS 0 PUBLISH whose payload follows as is, the same bytes
+# as publish() gives before the payload (what the client's QoS 0 fast path keeps).
+for version in (4, 5):
+    conn = connected(version)
+    for topic, payload, retain in (("a/b", b"hi", False), ("t", bytes(200), True),
+                                   ("h\u00e9", b"", False)):
+        head = conn.publish_head(topic, len(payload), retain)
+        assert head + payload == conn.publish(topic, payload, 0, retain)[1], (version, topic)
+    for topic in ("", "a/+", "#", b"a/b", None):
+        raises(LocalProtocolError, conn.publish_head, topic, 1)
+conn = connected(5, b"\x20\x05\x00\x00\x02\x25\x00")  # Retain Available 0
+raises(LocalProtocolError, conn.publish_head, "t", 1, True)
+conn = connected(5, b"\x20\x08\x00\x00\x05\x27\x00\x00\x00\x10")  # Maximum Packet Size 16
+assert len(conn.publish_head("t", 10)) == 6
+raises(LocalProtocolError, conn.publish_head, "t", 11)  # 6 + 11 > 16
+conn = connected(5, b"\x20\x06\x00\x00\x03\x22\x00\x04", aliases_out=2)  # Topic Aliases
+assert conn.publish_head("t", 1) is None  # publish() sends the alias
+raises(LocalProtocolError, Connection(5).publish_head, "t", 1)  # not connected
+
 # -- PUBACK, PUBREC, PUBREL, PUBCOMP: what the core answers (§3.4-3.7) -----------------------
 for version in (4, 5):
     conn = connected(version)
