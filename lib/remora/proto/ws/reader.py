@@ -28,7 +28,7 @@ unparsed bytes are dropped, and ``next_event`` returns a
 from . import utf8
 from .events import DONE, NEED_DATA, Close, Data, LocalProtocolError, Ping, Pong
 from .frames import BINARY, CLOSE, CONTINUATION, FIN, MASK, MAX_CONTROL, PING, PONG, TEXT
-from .frames import close_payload, frame, new_key, rotate, xor_mask
+from .frames import close_payload, frame, new_key, rotate, unmasked, xor_mask
 from .state import CLOSED, EOF, FAIL, OPEN, RECV_CLOSE, SERVER, move, valid_close_code
 
 try:
@@ -51,6 +51,9 @@ _RX_BINARY = const(0x200)  # their binary message is in progress
 _RX_MESSAGE = const(0x300)
 TX_MESSAGE = const(0x400)  # our fragmented message is in progress (see Connection)
 _EOF = const(0x800)  # receive_data(b"") was called
+
+# A payload up to this size is unmasked in one step into new bytes.
+_ONE_STEP = const(512)
 
 # Close codes we fail the connection with (§7.4.1).
 _PROTOCOL_ERROR = const(1002)
@@ -193,12 +196,11 @@ class Reader:
             if len(buf) < end:
                 return self._starved()  # wait for the whole control frame
             self._pos = end
-            if key is None:
-                payload = bytes(buf[pos + size : end])
-            else:
-                unmasked = bytearray(length)
-                xor_mask(memoryview(buf)[pos + size : end], key, unmasked, 0)
-                payload = bytes(unmasked)
+            payload = buf[pos + size : end]
+            if type(payload) is not bytes:
+                payload = bytes(payload)
+            if key is not None:
+                payload = unmasked(payload, key)  # at most 125 bytes
             return self._control(opcode, payload)
         # The message size limit, judged on the head, before any payload is
         # read (§10.4: limits protect against memory exhaustion).
@@ -211,13 +213,13 @@ class Reader:
             # It is one piece, and no per-frame state is stored (as if its
             # frame were read and ended at once): fewer steps per message.
             self._pos = end
-            if key is not None:
-                piece = bytearray(length)  # type: Any
-                xor_mask(memoryview(buf)[pos + size : end], key, piece, 0)
-            elif type(buf) is bytes:
-                piece = buf[pos + size : end]
+            if key is None:
+                piece = buf[pos + size : end]  # type: Any  # a copy, bytes or bytearray
+            elif length <= _ONE_STEP:
+                piece = unmasked(buf[pos + size : end], key)  # the fewest allocations
             else:
-                piece = bytes(memoryview(buf)[pos + size : end])
+                piece = bytearray(length)
+                xor_mask(memoryview(buf)[pos + size : end], key, piece, 0)
             text = opcode == TEXT
             # §8.1: a text message must be valid UTF-8, and end whole.
             if text and utf8.check(b"", piece, True) is None:
