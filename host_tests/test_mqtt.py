@@ -34,7 +34,7 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 class Broker:
     """mosquitto on a free port of 127.0.0.1, its state in ``folder``."""
 
-    def __init__(self, folder, port=None):
+    def __init__(self, folder, port=None, certs=None):
         if not os.path.exists(MOSQUITTO):
             pytest.skip("mosquitto is not installed (make sysdeps)")
         self.folder = str(folder)
@@ -42,6 +42,13 @@ class Broker:
         with open(CONF) as f:
             text = f.read().replace("{port}", str(self.port)).replace("{dir}", self.folder)
         text = text.replace("{user}", pwd.getpwuid(os.getuid()).pw_name)
+        if certs is not None:
+            # A second listener, MQTT over TLS, with a certificate for localhost
+            # (remora cert): the listener options that follow are its own.
+            self.tls_port = harness.free_port()
+            text += "\nlistener %d 127.0.0.1\ncertfile %s\nkeyfile %s\n" % (
+                self.tls_port, os.path.join(certs, "localhost.pem"),
+                os.path.join(certs, "localhost-key.pem"))
         self.conf = os.path.join(self.folder, "mosquitto.conf")
         with open(self.conf, "w") as f:
             f.write(text)
@@ -215,6 +222,35 @@ def test_round_trips_at_every_qos_and_retained(program, broker, version):
     late.close()
     peer.close()
     no_task_errors(prog)
+
+
+def test_mqtts_with_a_verified_broker_and_refused_when_untrusted(program, tmp_path):
+    from remora_tools import cert
+
+    certs = str(tmp_path / "certs")
+    cert.make(certs, "localhost")
+    cert.make(certs, "other", ["other.example"])
+    folder = tmp_path / "broker"
+    folder.mkdir()
+    broker = Broker(folder, certs=certs).start()
+    try:
+        peer = Paho(broker, "paho-tls", 5, subscribe=[("tls/out", 1)])  # the plain listener
+        prog = program(SCENARIOS, "secure", broker.tls_port,
+                       os.path.join(certs, "localhost.der"), os.path.join(certs, "other.der"))
+        prog.ready(30)
+        prog.wait_for_line("RESULT published", 20)
+        assert results(prog)["published"] == "0"
+        peer.wait(lambda: peer.messages)
+        assert peer.messages[0].payload == b"over TLS"
+        peer.publish("tls/in", b"to the TLS client", 1)
+        prog.wait_for_line("RESULT done", 30)
+        assert [ln for ln in prog.lines() if ln.startswith("MSG tls ")] == [
+            "MSG tls tls/in 1 0 to the TLS client"]
+        assert results(prog)["untrusted"] == "NotTrusted", prog.output()
+        peer.close()
+        no_task_errors(prog)
+    finally:
+        broker.stop()
 
 
 def test_qos0_burst_keeps_the_order_of_the_calls(program, broker):

@@ -319,7 +319,39 @@ async def burst(port, args):
     await c.disconnect()
 
 
+# -- MQTT over TLS (mqtts://) --------------------------------------------------------
+
+
+async def secure(port, args):
+    # args: the broker's certificate (its own CA), a certificate that is not.
+    from remora import tls
+
+    c = Client("mqtts://localhost:%d" % port, client_id="tls-1", clean=True,
+               tls=tls.client(ca=args[0]))
+    c.start()
+    await c.connected(20000)
+    result("suback", await c.subscribe([("tls/in", 1)]))
+    print("READY 0")
+    result("published", await c.publish("tls/out", "over TLS", 1, wait=True))
+    async for msg in c.messages():
+        show("tls", msg)
+        break
+    await c.disconnect()
+    # A broker whose certificate the client does not trust: never connected.
+    untrusted = Client("mqtts://localhost:%d" % port, client_id="tls-2", clean=True,
+                       tls=tls.client(ca=args[1]), reconnect_ms=(200, 400))
+    untrusted.start()
+    try:
+        await untrusted.connected(3000)
+        result("untrusted", "connected")
+    except remora.Timeout:
+        result("untrusted", type(untrusted.last_error).__name__)
+    await untrusted.disconnect()
+    result("done", 1)
+
+
 SCENARIOS = {
+    "secure": secure,
     "burst": burst,
     "resubscribe": resubscribe,
     "garbage": garbage,

@@ -32,7 +32,8 @@ try:
 except ImportError:
     pass
 
-_DEFAULT_PORT = 1883  # IANA's "mqtt" (MQTT 5.0 §4.2); 8883 is mqtts
+_DEFAULT_PORT = 1883  # IANA's "mqtt" (MQTT 5.0 §4.2)
+_TLS_PORT = 8883  # IANA's "secure-mqtt": MQTT over TLS (MQTT 5.0 §4.2)
 
 
 def _limit(key: str, default: int) -> int:
@@ -43,23 +44,22 @@ def _limit(key: str, default: int) -> int:
         return default
 
 
-def parse_server(server: str, port: "Optional[int]") -> "Tuple[str, int]":
-    """(host, port) from ``"host"`` or ``"mqtt://host[:port]"``.  ``mqtts://``
-    (MQTT over TLS, port 8883) raises NotImplementedError until remora has TLS
-    sockets."""
-    if server.startswith("mqtts://"):
-        # The place for MQTT over TLS (port 8883): a TLS cosocket, when remora has one.
-        raise NotImplementedError("mqtts:// needs TLS, which remora's sockets do not have yet")
-    if server.startswith("mqtt://"):
-        server = server[7:].rstrip("/")
+def parse_server(server: str, port: "Optional[int]", secure: bool = False) -> "Tuple[str, int, bool]":
+    """(host, port, over TLS) from ``"host"``, ``"mqtt://host[:port]"`` or
+    ``"mqtts://host[:port]"`` (MQTT over TLS, port 8883 by default); secure:
+    TLS for a bare host too (a client given a TLS context)."""
+    scheme, sep, rest = server.partition("://")
+    if sep:
+        if scheme not in ("mqtt", "mqtts"):
+            raise ValueError("the server is host, mqtt://host[:port] or mqtts://host[:port]")
+        secure = scheme == "mqtts"
+        server = rest.rstrip("/")
         colon = server.rfind(":")
         if colon > 0 and "]" not in server[colon:]:
             port = int(server[colon + 1 :])
             server = server[:colon]
         server = server.strip("[]")
-    elif "://" in server:
-        raise ValueError("the server is host, mqtt://host[:port] or (later) mqtts://...")
-    return server, port or _DEFAULT_PORT
+    return server, port or (_TLS_PORT if secure else _DEFAULT_PORT), secure
 
 
 class Client(Link):
@@ -78,6 +78,12 @@ class Client(Link):
     is awaited, holding the reading meanwhile); without a handler, iterate
     ``client.messages()``.  ``reconnect_ms``: the back-off's (minimum,
     maximum).  The limits default to the board profile's.
+
+    MQTT over TLS: ``Client("mqtts://broker.local", tls=remora.tls.client(
+    ca="ca.der"))``; the server's name is checked against its certificate.
+    ``mqtts://`` without ``tls`` verifies against the system's CAs, which
+    CPython has and a board does not (name a CA there).  A ``tls`` context
+    with a bare host or ``mqtt://`` URL makes that connection TLS too.
     """
 
     def __init__(
@@ -99,8 +105,11 @@ class Client(Link):
         max_packet: "Optional[int]" = None,
         inflight: "Optional[int]" = None,
         queue_bytes: "Optional[int]" = None,
+        tls: "Any" = None,
     ) -> None:
-        self.host, self.port = parse_server(server, port)
+        self.host, self.port, secure = parse_server(server, port, tls is not None)
+        if secure:
+            self.tls = True if tls is None else tls  # True: the system's CAs (CPython)
         if client_id is None:
             client_id = "remora-" + "".join("%02x" % b for b in random_bytes(6))
         self.client_id = client_id

@@ -76,6 +76,7 @@ class Link(Requests):
 
     # Class-level defaults: an instance stores only what differs.
     _stopping = False  # disconnect() or a shutdown: no more connections
+    tls = None  # type: Any  # a TLS client context (Client(tls=...), mqtts://)
     _delay_ms = 0  # the next back-off
     _recv_ms = 0  # ticks of their last packet
     _inbox = None  # type: Optional[List[Any]]  # messages for the iterator
@@ -99,7 +100,9 @@ class Link(Requests):
                     pass
             if self._stopping or self._sock is not sock:
                 return
-            await sock.connect(self.host, self.port, self._connect_ms)
+            # MQTT over TLS: the handshake suspends only this task (the
+            # seed's Figure 1), and the name is checked against the certificate.
+            await sock.connect(self.host, self.port, self._connect_ms, self.tls)
             up = await self._serve(sock)
         except Shutdown:
             self._stop(Shutdown("server shutting down"))
