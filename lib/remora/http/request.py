@@ -14,6 +14,27 @@ except ImportError:
     pass
 
 
+def _combined(headers: "List[Tuple[str, str]]") -> "Dict[str, str]":
+    # RFC 9110 §5.3: repeated fields combine with commas; cookies with "; "
+    # (RFC 6265 §5.4).
+    fields = {}  # type: Dict[str, str]
+    for name, value in headers:
+        if name in fields:
+            fields[name] = fields[name] + ("; " if name == "cookie" else ", ") + value
+        else:
+            fields[name] = value
+    return fields
+
+
+def _decoded(raw: str) -> str:
+    # The decoded path; a path that is not UTF-8 keeps its raw form and then
+    # matches no route, page or file (a 404, not a crash).
+    try:
+        return unquote(raw)
+    except UnicodeError:
+        return raw
+
+
 class Request:
     # Class-level defaults: the server sets a few per request; the rest stay
     # unset on most requests, and a small instance dict is less heap to
@@ -43,46 +64,36 @@ class Request:
     def __init__(
         self, method: str, target: str, version: str, headers: "List[Tuple[str, str]]"
     ) -> None:
+        # (Few locals, no try block, the rare forms in functions of their
+        # own: this frame stays within the 11 words MicroPython keeps on the
+        # C stack; a larger one is a heap block for every request.)
         self.method = method
         self.target = target
         self.version = version
-        authority = None
+        # (Not dict(headers): on MicroPython that allocates an iterator per
+        # field.)  A repeated field: see _combined.
+        fields = {}  # type: Dict[str, str]
+        # (q: the fields left here, counted down by negative indices with one
+        # len() call, the query's "?" below: one local less.)
+        q = len(headers)
+        while q:
+            if headers[-q][0] in fields:
+                fields = _combined(headers)
+                break
+            fields[headers[-q][0]] = headers[-q][1]
+            q -= 1
+        self.headers = fields
         if not target.startswith("/") and "://" in target:
-            # RFC 9112 §3.2.2: absolute-form.  Its authority replaces Host,
-            # and what follows it is the path and query.
-            rest = target[target.find("://") + 3 :]
-            cut = len(rest)
-            for c in "/?":
-                i = rest.find(c)
-                if 0 <= i < cut:
-                    cut = i
-            authority, target = rest[:cut], rest[cut:]
-            if target[:1] != "/":
-                target = "/" + target
+            _absolute(self, target)
+            return
         q = target.find("?")
-        raw = target if q < 0 else target[:q]
-        if authority is not None or q >= 0:
+        if q >= 0:
             # Kept only when they differ from what the class defaults derive
             # (a smaller instance dict per request on a board).
-            self._raw_path = raw
-            self._query = "" if q < 0 else target[q + 1 :]
-        # The decoded path; a path that is not UTF-8 keeps its raw form and
-        # then matches no route, page or file (a 404, not a crash).
-        try:
-            self.path = unquote(raw)
-        except UnicodeError:
-            self.path = raw
-        fields = {}  # type: Dict[str, str]
-        for name, value in headers:
-            if name in fields:
-                # RFC 9110 §5.3: repeated fields combine with commas; cookies
-                # with "; " (RFC 6265 §5.4).
-                fields[name] = fields[name] + ("; " if name == "cookie" else ", ") + value
-            else:
-                fields[name] = value
-        if authority is not None:
-            fields["host"] = authority
-        self.headers = fields
+            self._query = target[q + 1 :]
+            target = self._raw_path = target[:q]
+        # The decoded path (see _decoded).
+        self.path = target if "%" not in target else _decoded(target)
 
     @property
     def raw_path(self) -> str:
@@ -156,3 +167,23 @@ class Request:
 
     def __repr__(self) -> str:
         return "<Request %s %s>" % (self.method, self.target)
+
+
+def _absolute(req: "Request", target: str) -> None:
+    # RFC 9112 §3.2.2: absolute-form.  Its authority replaces Host,
+    # and what follows it is the path and query.
+    rest = target[target.find("://") + 3 :]
+    cut = len(rest)
+    for c in "/?":
+        i = rest.find(c)
+        if 0 <= i < cut:
+            cut = i
+    req.headers["host"] = rest[:cut]
+    target = rest[cut:]
+    if target[:1] != "/":
+        target = "/" + target
+    q = target.find("?")
+    raw = target if q < 0 else target[:q]
+    req._raw_path = raw
+    req._query = "" if q < 0 else target[q + 1 :]
+    req.path = _decoded(raw)

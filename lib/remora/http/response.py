@@ -84,7 +84,7 @@ class Response:
 
     def write(self, *items: "Any") -> None:
         """Append text or bytes to the body (what a page's output does)."""
-        parts = self._parts
+        parts = self._parts  # type: Any
         if parts is None:
             lease = self._lease
             if lease is None and self._blocks is not None:
@@ -92,25 +92,15 @@ class Response:
                 self._blocks = None
             if lease is not None:
                 # A page's output block (outbuf.py): copied in, no pieces.
-                for i in range(len(items)):
-                    item = items[i]
-                    if not isinstance(item, _BYTES):
-                        item = str(item).encode()
-                    if not lease.add(item):
-                        # Outgrown: what the block holds is copied out, the
-                        # block goes back, and the rest is collected.
-                        parts = self._parts = [bytes(lease.view())]
-                        self.sent()
-                        items = items[i:]
-                        break
-                else:
+                items = _into_block(self, lease, items)
+                if not items:
                     return
+                parts = self._parts
             else:
                 parts = self._parts = []
                 if self.body:
                     parts.append(self.body)
-        for item in items:
-            parts.append(item)
+        parts.extend(items)
 
     def write_into(self, blocks: "Any") -> None:
         """Write the output into a block of blocks (outbuf.OutputBlocks),
@@ -210,3 +200,19 @@ def make_response(result: "Any") -> "Response":
     if resp.get_header("content-type") is None:
         resp.set_header("content-type", ctype)
     return resp
+
+
+def _into_block(resp: "Response", lease: "Any", items: "Any") -> "Any":
+    # The items copied into the page's output block; when it is outgrown,
+    # what it holds is copied out, the block goes back, and the items
+    # not copied are returned (to be collected as pieces).
+    # (Apart from write: both frames stay on MicroPython's C stack.)
+    for i in range(len(items)):
+        item = items[i]
+        if not isinstance(item, _BYTES):
+            item = str(item).encode()
+        if not lease.add(item):
+            resp._parts = [bytes(lease.view())]
+            resp.sent()
+            return items[i:]
+    return ()

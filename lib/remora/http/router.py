@@ -61,49 +61,70 @@ class Router:
     def match(self, method: str, path: str) -> "Tuple[Optional[Route], Any]":
         """(route, params) on a match; (None, allowed methods) when only the
         method is wrong; (None, None) when nothing matches."""
-        allowed = None  # type: Optional[List[str]]  # made only for a 405
-        for route in self._static.get(path, ()):
+        # The common case, a static route that takes the method, with few
+        # locals and an index loop: this frame stays within the 11 words
+        # MicroPython keeps on the C stack (a larger one is a heap block per
+        # request).  The rest in _search.
+        routes = self._static.get(path, ())  # type: Any
+        i = len(routes)  # counted down by negative indices: one len() call
+        while i:
+            if method in routes[-i].methods or (method == "HEAD" and "GET" in routes[-i].methods):
+                return routes[-i], NO_PARAMS
+            i -= 1
+        return _search(self, method, path, routes)
+
+
+def _search(router: "Router", method: str, path: str, routes: "Any") -> "Tuple[Optional[Route], Any]":
+    # No static route took the method: the methods they take (for a
+    # 405), then the patterns in the order they were added.
+    allowed = None  # type: Optional[List[str]]  # made only for a 405
+    for route in routes:
+        if allowed is None:
+            allowed = []
+        allowed.extend(route.methods)
+    if router._patterns:
+        parts = path.strip("/").split("/")
+        for segments, route in router._patterns:
+            params = _match(segments, parts)
+            if params is None:
+                continue
             if method in route.methods or (method == "HEAD" and "GET" in route.methods):
-                return route, NO_PARAMS
+                return route, params
             if allowed is None:
                 allowed = []
             allowed.extend(route.methods)
-        if self._patterns:
-            parts = path.strip("/").split("/")
-            for segments, route in self._patterns:
-                params = _match(segments, parts)
-                if params is None:
-                    continue
-                if method in route.methods or (method == "HEAD" and "GET" in route.methods):
-                    return route, params
-                if allowed is None:
-                    allowed = []
-                allowed.extend(route.methods)
-        return None, allowed
+    return None, allowed
 
 
 def _match(segments: "List[Tuple[str, str]]", parts: "List[str]") -> "Optional[Dict[str, Any]]":
+    # The parameters of a pattern's segments matched against the path's
+    # parts, or None.  (An index loop, few locals: a frame on the C stack.)
     params = {}  # type: Dict[str, Any]
     i = 0
-    for kind, name in segments:
-        if kind == "path":
+    while i < len(segments):
+        if segments[i][0] == "path":
             if i >= len(parts):
                 return None
-            params[name] = "/".join(parts[i:])
+            params[segments[i][1]] = "/".join(parts[i:])
             return params
-        if i >= len(parts):
+        if i >= len(parts) or not _segment(segments[i], parts[i], params):
             return None
-        part = parts[i]
-        if kind == "":
-            if part != name:
-                return None
-        elif kind == "int":
-            if not part.isdigit():
-                return None
-            params[name] = int(part)
-        else:
-            if not part:
-                return None
-            params[name] = part
         i += 1
     return params if i == len(parts) else None
+
+
+def _segment(segment: "Tuple[str, str]", part: str, params: "Dict[str, Any]") -> bool:
+    # Whether one path part matches one (kind, name) segment; its value
+    # goes into params.
+    kind = segment[0]
+    if kind == "":
+        return part == segment[1]
+    if kind == "int":
+        if not part.isdigit():
+            return False
+        params[segment[1]] = int(part)
+        return True
+    if not part:
+        return False
+    params[segment[1]] = part
+    return True

@@ -91,45 +91,15 @@ class Connection:
 
     def next_event(self) -> "Any":
         """The next event from the peer, NEED_DATA, or PAUSED."""
-        state = self.their_state
-        rb = self._rb
+        # The try block is here, the work in _next_event: a try costs a frame
+        # 7 words, and MicroPython takes a heap block for each call of a
+        # function whose frame is over 11 words.
         try:
-            # Most calls are for body bytes: test that state first.
-            if state == SEND_BODY:
-                event = rb.body()
-                if event is None:
-                    return NEED_DATA
-                # The body started: a client no longer waits for 100 Continue.
-                self.client_is_waiting_for_100_continue = False
-                if type(event) is Data:
-                    return event  # SEND_BODY -> SEND_BODY changes nothing: skip the tables
-                return self._receive(END, event)
-            if state == IDLE or state == SEND_RESPONSE:
-                if rb.pos >= len(rb.data) and not rb.eof:
-                    return NEED_DATA  # nothing buffered: the common case between requests
-                event = self._their_head(rb)  # the role's: a request or a response
-                if event is not None:
-                    return event
-                if not rb.eof:
-                    return NEED_DATA
-                # RFC 9112 §8: a message cut short by the close is incomplete.
-                if len(rb.data) > rb.pos:
-                    raise RemoteProtocolError("incomplete message head (peer closed)")
-                if state == SEND_RESPONSE:
-                    # Client role: our request went out and the server left.
-                    raise RemoteProtocolError("peer closed without a response", 502)
-                return self._receive(CLOSE, ConnectionClosed())
+            return _next_event(self)
         except RemoteProtocolError:
             self.keep_alive = False
             fail(self, 1 - self.our_role)
             raise
-        if state == CLOSED:
-            return ConnectionClosed()
-        if state == ERROR:
-            raise RemoteProtocolError("can't receive: the peer is in ERROR state")
-        # DONE, MUST_CLOSE, MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL: the next
-        # message (or the new protocol's bytes) waits in the buffer.
-        return PAUSED
 
     def limit_body(self, max_body: int) -> None:
         """The largest body the peer's current message may have, instead of
@@ -145,11 +115,8 @@ class Connection:
 
     def _receive(self, kind: int, event: "Any") -> "Any":
         # Their event moves their state; a move the tables refuse is their
-        # violation, not our misuse.
-        try:
-            move(self, 1 - self.our_role, kind)
-        except LocalProtocolError as exc:
-            raise RemoteProtocolError(str(exc))
+        # violation, not our misuse (move raises RemoteProtocolError then).
+        move(self, 1 - self.our_role, kind)
         return event
 
     # -- sending ------------------------------------------------------------------
@@ -166,63 +133,51 @@ class Connection:
             return self.send_response_head(event.status, event.headers, event.reason)
         if kind is RequestHead:
             return self.send_request_head(event.method, event.target, event.headers)
-        try:
-            if kind is not ConnectionClosed:
-                raise LocalProtocolError("not an event: %r" % (event,))
-            move(self, self.our_role, CLOSE)
-        except LocalProtocolError:
-            fail(self, self.our_role)
-            raise
+        if kind is not ConnectionClosed:
+            _misuse(self, "not an event: %r" % (event,))
+        move(self, self.our_role, CLOSE)  # an illegal move fails our side
         return b""
 
     def send_data(self, data: "Any") -> "Any":
         """Fast path for ``send(Data(data))``: the wire bytes of a body piece
         (a bytes-like object: the data itself outside the chunked coding)."""
-        try:
-            if self.our_state != SEND_BODY:
-                raise LocalProtocolError("can't send Data now")
-            if self.our_role == CLIENT:
-                self.client_is_waiting_for_100_continue = False
-            left = self._left
-            if left == CHUNKED:
-                # RFC 9112 §7.1: one chunk per non-empty Data; a zero-size
-                # chunk is the last-chunk, it would end the body.
-                size = len(data)
-                if size == 0:
-                    return b""
-                if type(data) is not bytes:
-                    data = bytes(data)  # MicroPython's %s would print a memoryview's repr
-                return b"%x\r\n%s\r\n" % (size, data)
-            if left != UNTIL_CLOSE:
-                # Exactly Content-Length bytes (RFC 9112 §6.2), none for HEAD,
-                # 1xx, 204 and 304 (§6.3 rule 1); more is our bug.
-                if len(data) > left:
-                    raise LocalProtocolError("Data past the Content-Length (or no body allowed)")
-                self._left = left - len(data)
-            # The caller's buffer itself, not a copy: a board may not have a
-            # second block of a large body's size.
-            return data
-        except LocalProtocolError:
-            fail(self, self.our_role)
-            raise
+        if self.our_state != SEND_BODY:
+            _misuse(self, "can't send Data now")
+        if self.our_role == CLIENT:
+            self.client_is_waiting_for_100_continue = False
+        left = self._left
+        if left == CHUNKED:
+            # RFC 9112 §7.1: one chunk per non-empty Data; a zero-size
+            # chunk is the last-chunk, it would end the body.
+            if not len(data):
+                return b""
+            if type(data) is not bytes:
+                data = bytes(data)  # MicroPython's %s would print a memoryview's repr
+            return b"%x\r\n%s\r\n" % (len(data), data)
+        if left != UNTIL_CLOSE:
+            # Exactly Content-Length bytes (RFC 9112 §6.2), none for HEAD,
+            # 1xx, 204 and 304 (§6.3 rule 1); more is our bug.
+            if len(data) > left:
+                _misuse(self, "Data past the Content-Length (or no body allowed)")
+            self._left = left - len(data)
+        # The caller's buffer itself, not a copy: a board may not have a
+        # second block of a large body's size.
+        return data
 
     def send_end(self, trailers: "Any" = None) -> bytes:
         """Same as ``send(EndOfMessage(trailers))``."""
-        try:
-            move(self, self.our_role, END)
-            left = self._left
-            if left == CHUNKED:
-                # RFC 9112 §7.1.2: last-chunk, trailer fields, then the final CRLF.
-                out = write_head("0\r\n", trailers, None) if trailers else b"0\r\n\r\n"
-            elif left > 0:
-                raise LocalProtocolError("EndOfMessage %d bytes before the Content-Length" % left)
-            elif trailers:
-                raise LocalProtocolError("trailers need the chunked coding")
-            else:
-                out = b""
-        except LocalProtocolError:
-            fail(self, self.our_role)
-            raise
+        move(self, self.our_role, END)  # an illegal move fails our side
+        left = self._left
+        out = b""
+        if left == CHUNKED:
+            # RFC 9112 §7.1.2: last-chunk, trailer fields, then the final CRLF.
+            out = b"0\r\n\r\n"
+            if trailers:
+                out = _trailers(self, trailers)
+        elif left > 0:
+            _misuse(self, "EndOfMessage %d bytes before the Content-Length" % left)
+        elif trailers:
+            _misuse(self, "trailers need the chunked coding")
         if self.our_role == CLIENT:
             self.client_is_waiting_for_100_continue = False
         return out
@@ -248,3 +203,59 @@ class Connection:
         next_cycle(self)
         self._method = None
         self.client_is_waiting_for_100_continue = False
+
+
+def _next_event(conn: "Connection") -> "Any":
+    # next_event's work.  (Functions, not methods, here and below: names
+    # less in the class's dict, which MicroPython searches, to its end when
+    # the name is not there, for every name an instance inherits.)
+    state = conn.their_state
+    rb = conn._rb
+    # Most calls are for body bytes: test that state first.
+    if state == SEND_BODY:
+        event = rb.body()
+        if event is None:
+            return NEED_DATA
+        # The body started: a client no longer waits for 100 Continue.
+        conn.client_is_waiting_for_100_continue = False
+        if type(event) is Data:
+            return event  # SEND_BODY -> SEND_BODY changes nothing: skip the tables
+        return conn._receive(END, event)
+    if state == IDLE or state == SEND_RESPONSE:
+        if rb.pos >= len(rb.data) and not rb.eof:
+            return NEED_DATA  # nothing buffered: the common case between requests
+        event = conn._their_head(rb)  # the role's: a request or a response
+        if event is not None:
+            return event
+        if not rb.eof:
+            return NEED_DATA
+        # RFC 9112 §8: a message cut short by the close is incomplete.
+        if len(rb.data) > rb.pos:
+            raise RemoteProtocolError("incomplete message head (peer closed)")
+        if state == SEND_RESPONSE:
+            # Client role: our request went out and the server left.
+            raise RemoteProtocolError("peer closed without a response", 502)
+        return conn._receive(CLOSE, ConnectionClosed())
+    if state == CLOSED:
+        return ConnectionClosed()
+    if state == ERROR:
+        raise RemoteProtocolError("can't receive: the peer is in ERROR state")
+    # DONE, MUST_CLOSE, MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL: the next
+    # message (or the new protocol's bytes) waits in the buffer.
+    return PAUSED
+
+
+def _misuse(conn: "Connection", message: str) -> None:
+    # Our misuse of the API: our side goes to ERROR, and the error is
+    # raised (here, so that the senders need no try block: see next_event).
+    fail(conn, conn.our_role)
+    raise LocalProtocolError(message)
+
+
+def _trailers(conn: "Connection", trailers: "Any") -> bytes:
+    # The last-chunk and its trailer section (RFC 9112 §7.1.2).
+    try:
+        return write_head("0\r\n", trailers, None)
+    except LocalProtocolError:
+        fail(conn, conn.our_role)
+        raise

@@ -64,20 +64,30 @@ def scan_fields(headers: "Any") -> "Any":
     has upgrade, Host value, date] of a header list (see :func:`note_field`),
     read-only; a name not found as it is gets lower-cased only when its
     length matches, and a list is made only when a field is found."""
-    found = None  # type: Any
-    get = _SPECIAL.get
-    for name, value in headers:
-        slot = get(name)
-        if slot is None:
-            if len(name) not in _SPECIAL_SIZES:
-                continue
-            slot = get(name.lower())
-            if slot is None:
-                continue
-        if found is None:
-            found = list(NO_FIELDS)
-        note_field(found, slot, value)
+    # (A while loop over indices, few locals: the frame stays within the 11
+    # words MicroPython keeps on the C stack; a larger one is a heap block
+    # per call, and this runs for every response.)
+    found = framing_fields(headers)
     return NO_FIELDS if found is None else found
+
+
+def framing_fields(headers: "Any") -> "Any":
+    """Same as :func:`scan_fields`, but None when no field matters."""
+    # (Counting down by negative indices, few locals: the frame stays within
+    # the 11 words MicroPython keeps on the C stack, and len(), a builtin
+    # found by a linear search there, is called once.)
+    found = None  # type: Any
+    i = len(headers)
+    while i:
+        slot = _SPECIAL.get(headers[-i][0])
+        if slot is None and len(headers[-i][0]) in _SPECIAL_SIZES:
+            slot = _SPECIAL.get(headers[-i][0].lower())
+        if slot is not None:
+            if found is None:
+                found = list(NO_FIELDS)
+            note_field(found, slot, headers[-i][1])
+        i -= 1
+    return found
 
 
 def note_field(found: "List[Any]", slot: int, value: str) -> None:
@@ -136,57 +146,68 @@ MEMO_LINE = const(96)
 
 
 def parse_fields(
-    lines: "List[bytes]", start: int, found: "Any" = None, memo: "Any" = None
-) -> "List[Tuple[str, str]]":
+    lines: "List[Any]", start: int, found: "Any" = None, memo: "Any" = None
+) -> "List[Any]":
     """Field lines (RFC 9112 §5) to (lower-case name, value) pairs; with
     ``found`` (a list shaped as scan_fields returns), the fields that matter
     to framing are noted there in the same pass.  ``memo``: a dict of the
-    lines already parsed (see MEMO_SIZE), used and filled."""
-    fields = []
-    special = _SPECIAL.get if found is not None else None
-    for i in range(start, len(lines)):
-        line = lines[i]
-        if memo is not None:
-            known = memo.get(line)
-            if known is not None:
-                pair, slot = known
-                fields.append(pair)
-                if slot is not None and special is not None:
-                    note_field(found, slot, pair[1])
-                continue
-        # RFC 9110 §5.5, RFC 9112 §2.2: no control bytes but HTAB (CR and
-        # LF were counted against the lines, DEL found in the whole head).
-        # min() is one C loop: only a line with a byte below 0x20 (an HTAB,
-        # or a control byte) takes the slower strip.
-        if line and min(line) < 32 and has_ctl(line):
-            raise RemoteProtocolError("control character in head")
-        colon = line.find(b":")
-        token = line[:colon]
-        # RFC 9112 §5.1: no whitespace between name and colon (400); §5.2:
-        # obs-fold (a line starting with SP or HTAB) is rejected with 400.
-        # Both, and an empty name or a line without a colon, fail the token check.
-        if colon <= 0 or token.strip(TCHAR):
-            raise RemoteProtocolError("invalid field line (or obs-fold)")
-        name = token.decode().lower()
-        # RFC 9110 §5.5: the value excludes leading and trailing whitespace.
-        raw = line[colon + 1 :].strip(b" \t")
-        try:
-            value = raw.decode("latin-1")  # one char per byte: see decode_latin1
-        except UnicodeError:
-            value = ""
-        if len(value) != len(raw):
-            value = decode_latin1(raw)
-        pair = (name, value)
-        fields.append(pair)
-        if special is not None or memo is not None:
-            slot = _SPECIAL.get(name)
-            if slot is not None and special is not None:
-                note_field(found, slot, value)
-            if memo is not None and len(line) <= MEMO_LINE and slot != CONTENT_LENGTH:
-                if len(memo) >= MEMO_SIZE:
-                    memo.clear()
-                memo[line] = (pair, slot)
-    return fields
+    lines already parsed (see MEMO_SIZE), used and filled.
+
+    The pairs replace the lines in ``lines`` itself, whose first ``start``
+    lines (the start line) are then removed: the list returned is ``lines``,
+    no second list grown pair by pair."""
+    # A while loop, and the rare work (a line not in the memo) in a function
+    # of its own: this frame stays within the 11 words MicroPython keeps on
+    # the C stack (a larger one is a heap block per call).
+    # (Counting down to the end by negative indices: one len() call, a
+    # builtin whose lookup is a linear search on MicroPython.)
+    i = len(lines) - start
+    while i:
+        known = None if memo is None else memo.get(lines[-i])
+        if known is None:
+            known = _field_line(lines[-i], memo)
+        lines[-i] = known[0]
+        if found is not None and known[1] is not None:
+            note_field(found, known[1], known[0][1])
+        i -= 1
+    if start:
+        del lines[:start]
+    return lines
+
+
+def _field_line(line: bytes, memo: "Any") -> "Tuple[Tuple[str, str], Optional[int]]":
+    # ((name, value), its slot of found or None) of a field line not in the
+    # memo, checked; kept in the memo when the memo may keep it.
+    #
+    # RFC 9110 §5.5, RFC 9112 §2.2: no control bytes but HTAB (CR and
+    # LF were counted against the lines, DEL found in the whole head).
+    # min() is one C loop: only a line with a byte below 0x20 (an HTAB,
+    # or a control byte) takes the slower strip.
+    if line and min(line) < 32 and has_ctl(line):
+        raise RemoteProtocolError("control character in head")
+    colon = line.find(b":")
+    token = line[:colon]
+    # RFC 9112 §5.1: no whitespace between name and colon (400); §5.2:
+    # obs-fold (a line starting with SP or HTAB) is rejected with 400.
+    # Both, and an empty name or a line without a colon, fail the token check.
+    if colon <= 0 or token.strip(TCHAR):
+        raise RemoteProtocolError("invalid field line (or obs-fold)")
+    name = token.decode().lower()
+    # RFC 9110 §5.5: the value excludes leading and trailing whitespace.
+    raw = line[colon + 1 :].strip(b" \t")
+    try:
+        value = raw.decode("latin-1")  # one char per byte: see decode_latin1
+    except UnicodeError:
+        value = ""
+    if len(value) != len(raw):
+        value = decode_latin1(raw)
+    slot = _SPECIAL.get(name)
+    known = ((name, value), slot)
+    if memo is not None and len(line) <= MEMO_LINE and slot != CONTENT_LENGTH:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[line] = known
+    return known
 
 
 # RFC 3986 §3.2.2: the bytes of a host (reg-name: unreserved, pct-encoded,

@@ -68,8 +68,7 @@ _E_TARGET = const(10)
 _E_TE_CL = const(11)
 _E_CUT = const(12)
 
-# chunked.py, loaded with the first chunked body (a board that is sent none
-# never keeps its code's objects in its heap).
+# chunked.py, loaded with the first chunked body (none sent: none in the heap).
 _chunked = None  # type: Any
 
 
@@ -115,6 +114,27 @@ def _target_form(method: bytes, target: bytes) -> bool:
     if not authority and target[:sep].lower() in (b"http", b"https"):
         return False
     return valid_host(authority)
+
+
+def _content_length(cl: str) -> int:
+    # RFC 9110 §8.6: Content-Length = 1*DIGIT.  A list of identical values
+    # (repeated lines or "5, 5") may be collapsed to one; differing values
+    # are an unrecoverable framing error (RFC 9112 §6.3 rule 5).
+    length = -1
+    for item in cl.split(","):
+        item = item.strip(" \t")
+        if not item or item.strip("0123456789"):
+            raise _bad(_E_CL)
+        # RFC 9110 §8.6: a recipient must anticipate large numbers and
+        # prevent overflow; more than 18 digits (leading zeros aside)
+        # is no length any peer means (10**18 bytes): invalid, 400.
+        if len(item) > 18 and len(item.lstrip("0")) > 18:
+            raise _bad(_E_CL)
+        number = int(item)
+        if length >= 0 and number != length:
+            raise _bad(_E_CL_CONFLICT)
+        length = number
+    return length
 
 
 class Reader:
@@ -258,26 +278,21 @@ class Reader:
         head is incomplete.  The fields that matter to framing are noted in
         ``found`` (a list of fields.SLOTS) while the fields are parsed: no
         second pass."""
+        # (Few locals, shallow expressions: a frame on MicroPython's C stack.)
         lines = self.head_lines()
         if lines is None:
             return None
-        limits = self.limits
-        line = lines[0]
         # A request line seen before (a client asking for the same page
         # again) is one lookup in the memo of start lines.
-        known = limits.starts.get(line)
+        known = self.limits.starts.get(lines[0])
         if known is None:
-            known = self._request_line(line)
-            starts = limits.starts
-            if len(line) <= MEMO_LINE:
-                if len(starts) >= MEMO_SIZE:
-                    starts.clear()
-                starts[line] = known
-        method, target, version = known
-        return make(method, target, version, parse_fields(lines, 1, found, limits.fields))
+            known = self._request_line(lines[0])
+        lines = parse_fields(lines, 1, found, self.limits.fields)
+        return make(known[0], known[1], known[2], lines)
 
     def _request_line(self, line: bytes) -> "Any":
-        # (method, target, version) of a request line, checked.
+        # (method, target, version) of a request line, checked, and kept in
+        # the memo of start lines when short enough.
         if min(line) < 32 and has_ctl(line):
             raise _bad(_E_CTL)
         # RFC 9112 §3: request-line = method SP request-target SP HTTP-version,
@@ -294,7 +309,13 @@ class Reader:
             raise _bad(_E_TARGET)
         if not _target_form(method, target):
             raise _bad(_E_TARGET)
-        return (method.decode(), decode_latin1(target), parse_version(version))
+        known = (method.decode(), decode_latin1(target), parse_version(version))
+        starts = self.limits.starts
+        if len(line) <= MEMO_LINE:
+            if len(starts) >= MEMO_SIZE:
+                starts.clear()
+            starts[line] = known
+        return known
 
     # -- bodies -----------------------------------------------------------------------
 
@@ -305,53 +326,36 @@ class Reader:
         ``close`` one that runs until the peer closes (a response, rule 8):
         then True is returned.
         """
-        global _chunked
+        # (Chunked and Content-Length apart: a frame on MicroPython's C stack.)
         self.total = 0
-        self.cap = max_body = self.limits.max_body
+        self.cap = self.limits.max_body
         if te is not None:
-            # Rule 3: both present is a request smuggling attempt; reject it
-            # (the RFC's other choice, Transfer-Encoding wins and the
-            # connection closes after, would still serve what a proxy in
-            # front may have framed differently).
-            if cl is not None:
-                raise _bad(_E_TE_CL)
-            if _chunked is None:
-                from . import chunked
-
-                _chunked = chunked
-            _chunked.frame(self, te, http10)  # its modes from here on
+            self._frame_chunked(cl, te, http10)
             return False
         if cl is None and close:
             # Unknown length is no excuse for an unbounded body.
             self.mode = _CLOSE
-            self.left = max_body
+            self.left = self.cap
             return True
         self.mode = _LENGTH
-        self.left = length = 0
+        self.left = 0
         if cl is not None:
-            # RFC 9110 §8.6: Content-Length = 1*DIGIT.  A list of identical values
-            # (repeated lines or "5, 5") may be collapsed to one; differing values
-            # are an unrecoverable framing error (RFC 9112 §6.3 rule 5).
-            length = -1
-            for item in cl.split(","):
-                item = item.strip(" \t")
-                if not item or item.strip("0123456789"):
-                    raise _bad(_E_CL)
-                # RFC 9110 §8.6: a recipient must anticipate large numbers and
-                # prevent overflow; more than 18 digits (leading zeros aside)
-                # is no length any peer means (10**18 bytes): invalid, 400.
-                if len(item) > 18 and len(item.lstrip("0")) > 18:
-                    raise _bad(_E_CL)
-                number = int(item)
-                if length >= 0 and number != length:
-                    raise _bad(_E_CL_CONFLICT)
-                length = number
-            # A length over the cap is refused by the first body event
-            # (body()), before any body byte is buffered: between the head
-            # and that event the driver may still set this message's own
-            # cap (limit()).
-            self.left = length
+            # Over the cap: refused by the first body event (body()), after
+            # which the driver may still set this message's cap (limit()).
+            self.left = _content_length(cl)
         return False
+
+    def _frame_chunked(self, cl: "Optional[str]", te: str, http10: bool) -> None:
+        global _chunked
+        # Rule 3: both present is a request smuggling attempt: rejected (the
+        # RFC's other choice would serve what a proxy may have framed otherwise).
+        if cl is not None:
+            raise _bad(_E_TE_CL)
+        if _chunked is None:
+            from . import chunked
+
+            _chunked = chunked
+        _chunked.frame(self, te, http10)  # its modes from here on
 
     def limit(self, cap: int) -> None:
         """The largest body of this message: ``cap`` instead of max_body

@@ -13,10 +13,11 @@ cannot serve.
 # board has little (16 KiB on an ESP32), so the chain is kept shallow.
 from .events import LocalProtocolError, RemoteProtocolError, RequestHead
 from .fields import CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, HOST_COUNT
-from .fields import NO_FIELDS, TRANSFER_ENCODING, UPGRADE, field_tokens, scan_fields, valid_host
+from .fields import NO_FIELDS, TRANSFER_ENCODING, UPGRADE, field_tokens, framing_fields, scan_fields
+from .fields import valid_host
 from .state import INFORMATIONAL, REQUEST, RESPONSE, SERVER, SWITCH_CONNECT, SWITCH_UPGRADE
 from .state import fail, move, no_keep_alive
-from .writers import response_framing, write_head
+from .writers import BAD_HEAD, build_head, response_framing, write_head
 from .connection import Connection  # noqa: E402  (after its leaves, above)
 
 try:
@@ -34,6 +35,20 @@ if TYPE_CHECKING:
     from .readers import Reader
 
 
+def _check_host(found: "Any", http10: bool, limits: "Any") -> None:
+    # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
+    # request with more than one, or with an invalid one.  The last valid
+    # Host is kept in the limits: a client names the same one every time.
+    hosts = found[HOST_COUNT]
+    if hosts > 1 or (hosts == 0 and not http10):
+        raise RemoteProtocolError("missing or repeated Host")
+    host = found[HOST]
+    if host is not None and host != limits.valid_host:
+        if not valid_host(host):
+            raise RemoteProtocolError("invalid Host")
+        limits.valid_host = host
+
+
 class ServerConnection(Connection):
     """One HTTP/1.1 connection seen from the server."""
 
@@ -45,52 +60,30 @@ class ServerConnection(Connection):
     request_type = RequestHead  # type: Any
 
     def _their_head(self, rb: "Reader") -> "Any":
+        # (Few locals, shallow expressions, the rare fields in functions of
+        # their own: this frame stays within the 11 words MicroPython keeps
+        # on the C stack; a larger one is a heap block per call.)
         found = list(NO_FIELDS)  # type: Any  # this request's framing fields, by fields' slots
         event = rb.request_head(self.request_type, found)
         if event is None:
             return None
         http10 = event.version == "HTTP/1.0"
-        hosts = found[HOST_COUNT]
-        # RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any
-        # request with more than one, or with an invalid one.
-        if hosts > 1 or (hosts == 0 and not http10):
-            raise RemoteProtocolError("missing or repeated Host")
-        host = found[HOST]
-        limits = rb.limits
-        if host is not None and host != limits.valid_host:
-            if not valid_host(host):
-                raise RemoteProtocolError("invalid Host")
-            limits.valid_host = host
+        # One Host, the one this connection's last request named: nothing to check.
+        if found[HOST_COUNT] != 1 or found[HOST] != rb.limits.valid_host:
+            _check_host(found, http10, rb.limits)
         # RFC 9112 §6.3 rule 7: a request without framing headers has no body.
-        cl = found[CONTENT_LENGTH]
-        rb.frame(cl, found[TRANSFER_ENCODING], http10, False)
-        self.content_length = rb.left if cl is not None else None
+        rb.frame(found[CONTENT_LENGTH], found[TRANSFER_ENCODING], http10, False)
+        self.content_length = None if found[CONTENT_LENGTH] is None else rb.left
         self._method = event.method
         self.their_http_version = event.version
-        tokens = field_tokens(found[CONNECTION])
-        if not http10:
-            # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.  The
-            # one expectation defined is 100-continue; a server MAY answer 417
-            # to any other, which we do (the client learns at once that the
-            # expectation went unmet, rather than from a response it must
-            # then second-guess).  Empty list elements are ignored (§5.6.1).
-            expect = found[EXPECT]
-            if expect is not None:
-                for token in field_tokens(expect):
-                    if token == "100-continue":
-                        self.client_is_waiting_for_100_continue = True
-                    elif token:
-                        raise RemoteProtocolError("unsupported expectation", 417)
-            # RFC 9110 §7.8: Upgrade counts only when Connection lists it,
-            # and a server must ignore it in an HTTP/1.0 request.
-            if found[UPGRADE] and "upgrade" in tokens:
-                self.switch |= 1 << SWITCH_UPGRADE
-        if event.method == "CONNECT":
-            self.switch |= 1 << SWITCH_CONNECT
+        # Connection, Expect, Upgrade, CONNECT, HTTP/1.0: see _options, whose
+        # answer (close after this exchange) http10 holds from here on.
+        if http10 or found[CONNECTION] is not None or found[EXPECT] is not None:
+            http10 = _options(self, found, http10, event.method)
+        elif event.method == "CONNECT":
+            http10 = _options(self, found, http10, event.method)
         self._receive(REQUEST, event)
-        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only
-        # with "keep-alive".
-        if "close" in tokens or (http10 and "keep-alive" not in tokens):
+        if http10:
             no_keep_alive(self)
         return event
 
@@ -112,34 +105,35 @@ class ServerConnection(Connection):
         field unless the headers have one: both save the caller a copy of
         its header list.
         """
-        try:
-            if not 100 <= status <= 999:
-                raise LocalProtocolError("invalid status %r" % (status,))
-            start = self._rb.limits.start_line(status, reason)
-            peer11 = self.their_http_version == "HTTP/1.1"
-            self.client_is_waiting_for_100_continue = False
-            if status < 200:
-                # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
-                if not peer11:
-                    raise LocalProtocolError("1xx response to a non-HTTP/1.1 client")
-                move(self, SERVER, SWITCH_UPGRADE if status == 101 else INFORMATIONAL)
-                return write_head(start, headers, None, date)
-            method = self._method
-            switch = method == "CONNECT" and status < 300 and self.switch != 0
-            no_body = switch or method == "HEAD" or status == 204 or status == 304
-            found = scan_fields(headers)
-            if found[DATE] is not None:
-                date = None  # the application's own Date
-            self._left, extra, close, headers = response_framing(
-                found, headers, no_body, peer11, self.keep_alive, length
-            )
-            move(self, SERVER, SWITCH_CONNECT if switch else RESPONSE)
-            if close:
-                no_keep_alive(self)
-            return write_head(start, headers, extra, date)
-        except LocalProtocolError:
+        # The common case here: a final response with its body's size known,
+        # none of the fields that matter to framing among the headers, a
+        # keep-alive HTTP/1.1 peer, not CONNECT.  No try block (an illegal
+        # move fails our side itself; _head catches the head's errors), and
+        # no local beyond the arguments: this frame stays within the 11 words
+        # MicroPython keeps on the C stack (a larger one is a heap block per
+        # response).  Everything else in _send_head, the arguments in a tuple.
+        if (
+            length is None
+            or not 200 <= status <= 999
+            or self._method == "CONNECT"
+            or not self.keep_alive
+            or self.their_http_version != "HTTP/1.1"
+            or framing_fields(headers) is not None
+        ):
+            headers = (headers, reason, length, date, self._rb.limits)
+            return _send_head(self, status, headers)
+        self.client_is_waiting_for_100_continue = False
+        reason = self._rb.limits.start_line(status, reason)
+        # RFC 9110 §6.4.1, RFC 9112 §6.3 rule 1: no body for HEAD, 204, 304;
+        # the Content-Length is the would-be body's.
+        self._left = 0 if self._method == "HEAD" or status == 204 or status == 304 else length
+        move(self, SERVER, RESPONSE)
+        headers = build_head(reason, headers, "content-length: %d\r\n" % length, date)
+        if headers is None:
+            # Our misuse (CR or LF in a field, say): our side goes to ERROR.
             fail(self, SERVER)
-            raise
+            raise LocalProtocolError(BAD_HEAD)
+        return headers
 
     def send_error_response(
         self, status: int, detail: str = "", date: "Optional[str]" = None
@@ -166,3 +160,69 @@ class ServerConnection(Connection):
         self.keep_alive = False
         fail(self, SERVER)  # nothing may be sent after it
         return head + body
+
+
+def _options(conn: "ServerConnection", found: "Any", http10: bool, method: str) -> bool:
+    # What a request's Connection, Expect and Upgrade fields, its version
+    # and its method ask of the connection; whether it closes after.
+    tokens = field_tokens(found[CONNECTION])
+    if not http10:
+        # RFC 9110 §10.1.1: Expect is ignored in HTTP/1.0 requests.  The
+        # one expectation defined is 100-continue; a server MAY answer 417
+        # to any other, which we do (the client learns at once that the
+        # expectation went unmet, rather than from a response it must
+        # then second-guess).  Empty list elements are ignored (§5.6.1).
+        if found[EXPECT] is not None:
+            _expect(conn, found[EXPECT])
+        # RFC 9110 §7.8: Upgrade counts only when Connection lists it,
+        # and a server must ignore it in an HTTP/1.0 request.
+        if found[UPGRADE] and "upgrade" in tokens:
+            conn.switch |= 1 << SWITCH_UPGRADE
+    if method == "CONNECT":
+        conn.switch |= 1 << SWITCH_CONNECT
+    # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only
+    # with "keep-alive".
+    return "close" in tokens or (http10 and "keep-alive" not in tokens)
+
+
+def _expect(conn: "ServerConnection", expect: str) -> None:
+    for token in field_tokens(expect):
+        if token == "100-continue":
+            conn.client_is_waiting_for_100_continue = True
+        elif token:
+            raise RemoteProtocolError("unsupported expectation", 417)
+
+
+def _send_head(conn: "ServerConnection", status: int, args: "Any") -> bytes:
+    # send_response_head's other cases: 1xx, no length, fields of the
+    # application's own that matter to framing, an HTTP/1.0 peer, a
+    # connection that closes after, CONNECT.
+    headers, reason, length, date, limits = args
+    try:
+        if not 100 <= status <= 999:
+            raise LocalProtocolError("invalid status %r" % (status,))
+        start = limits.start_line(status, reason)
+        peer11 = conn.their_http_version == "HTTP/1.1"
+        conn.client_is_waiting_for_100_continue = False
+        if status < 200:
+            # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+            if not peer11:
+                raise LocalProtocolError("1xx response to a non-HTTP/1.1 client")
+            move(conn, SERVER, SWITCH_UPGRADE if status == 101 else INFORMATIONAL)
+            return write_head(start, headers, None, date)
+        method = conn._method
+        switch = method == "CONNECT" and status < 300 and conn.switch != 0
+        no_body = switch or method == "HEAD" or status == 204 or status == 304
+        found = scan_fields(headers)
+        if found[DATE] is not None:
+            date = None  # the application's own Date
+        conn._left, extra, close, headers = response_framing(
+            found, headers, no_body, peer11, conn.keep_alive, length
+        )
+        move(conn, SERVER, SWITCH_CONNECT if switch else RESPONSE)
+        if close:
+            no_keep_alive(conn)
+        return write_head(start, headers, extra, date)
+    except LocalProtocolError:
+        fail(conn, SERVER)
+        raise

@@ -22,7 +22,7 @@ protocol switch: SWITCH_UPGRADE (101 to an ``Upgrade`` request) and
 SWITCH_CONNECT (2xx to ``CONNECT``), RFC 9110 §7.8 and §9.3.6.
 """
 
-from .events import LocalProtocolError
+from .events import LocalProtocolError, RemoteProtocolError
 
 try:
     from micropython import const
@@ -137,18 +137,15 @@ def no_keep_alive(conn: "Any") -> None:
 
 def move(conn: "Any", role: int, kind: int) -> None:
     """Move ``role`` along the table for event ``kind``; raise if illegal."""
+    # (Kept to a frame of at most 11 words, which MicroPython keeps on the C
+    # stack: a larger one is a heap block per call, and a move is made four
+    # times a request.  The rare checks are functions of their own.)
     states = conn.states
     if kind >= SWITCH_UPGRADE:
-        if role != SERVER or not conn.switch & (1 << kind):
-            raise LocalProtocolError("protocol switch that the client did not propose")
-        if states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
-            raise LocalProtocolError("protocol switch before the request was complete")
-    state = states[role]
-    new = _TABLE[role * 72 + state * 8 + kind] - 48  # "-" is -3
+        _check_switch(conn, role, kind)
+    new = _TABLE[role * 72 + states[role] * 8 + kind] - 48  # "-" is -3
     if new < 0:
-        raise LocalProtocolError(
-            "can't send event kind %d in state %s" % (kind, STATE_NAMES[state])
-        )
+        _illegal(conn, role, kind)
     states[role] = new
     # (Only a server sends a RESPONSE and only a client a REQUEST: the table
     # refused the others above.)
@@ -158,23 +155,50 @@ def move(conn: "Any", role: int, kind: int) -> None:
     elif kind == REQUEST and states[SERVER] == IDLE:
         # The peer's request is what the server's SEND_RESPONSE waits for.
         states[SERVER] = SEND_RESPONSE
-    # settle's common case, inline: a move is made four times a request.
-    client = states[CLIENT]
-    server = states[SERVER]
+    # settle's common case, inline.
+    new = states[CLIENT]
+    kind = states[SERVER]
     if (
         not conn.switch
         and conn.keep_alive
-        and client != MIGHT_SWITCH_PROTOCOL
-        and _JOINT[client * 9 + server] == 46  # "."
+        and new != MIGHT_SWITCH_PROTOCOL
+        and _JOINT[new * 9 + kind] == 46  # "."
     ):
         if conn.our_role == SERVER:
-            conn.our_state = server
-            conn.their_state = client
+            conn.our_state = kind
+            conn.their_state = new
         else:
-            conn.our_state = client
-            conn.their_state = server
+            conn.our_state = new
+            conn.their_state = kind
         return
     settle(conn)
+
+
+def _check_switch(conn: "Any", role: int, kind: int) -> None:
+    # A protocol switch (SWITCH_UPGRADE, SWITCH_CONNECT) the client proposed.
+    if role != SERVER or not conn.switch & (1 << kind):
+        _refuse(conn, role, "protocol switch that the client did not propose")
+    if conn.states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
+        _refuse(conn, role, "protocol switch before the request was complete")
+
+
+def _illegal(conn: "Any", role: int, kind: int) -> None:
+    _refuse(conn, role, "can't send event kind %d in state %s"
+            % (kind, STATE_NAMES[conn.states[role]]))
+
+
+def _refuse(conn: "Any", role: int, message: str) -> None:
+    # A move the tables refuse breaks the protocol: the role that made it
+    # goes to ERROR here (so that its callers need no try block, which
+    # would cost their frames 7 words), and the error says whose it is:
+    # ours (LocalProtocolError) or the peer's (RemoteProtocolError, and
+    # the connection will not be kept alive).
+    if role == conn.our_role:
+        fail(conn, role)
+        raise LocalProtocolError(message)
+    conn.keep_alive = False
+    fail(conn, role)
+    raise RemoteProtocolError(message)
 
 
 def settle(conn: "Any") -> None:

@@ -32,48 +32,89 @@ if TYPE_CHECKING:
 CHUNKED = const(-1)  # RFC 9112 §7.1
 UNTIL_CLOSE = const(-2)  # RFC 9112 §6.3 rule 8
 
+# Why a head cannot be sent: a CR, LF or NUL would split it (response
+# splitting, RFC 9112 §2.2), or a char has no latin-1 byte (RFC 9110 §5.5).
+BAD_HEAD = const("CR, LF or NUL in a start line or header field, or text that is not latin-1")
+
+
 def write_head(
     start: str, headers: "Any", extra: "Optional[str]", date: "Optional[str]" = None
 ) -> bytes:
     """``start`` (a CRLF-terminated start line), the fields, ``extra`` (ready
     CRLF-terminated field lines the core adds), a Date field when ``date``
     is given, and the final empty line."""
+    head = build_head(start, headers, extra, date)
+    if head is None:
+        raise LocalProtocolError(BAD_HEAD)
+    return head
+
+
+def build_head(
+    start: str, headers: "Any", extra: "Optional[str]", date: "Optional[str]" = None
+) -> "Any":
+    """Same as :func:`write_head`, but None for a head that cannot be sent
+    (see BAD_HEAD) instead of the error: the core's caller needs no try
+    block (7 words of a MicroPython frame)."""
     # One str, one encode: cheaper than encoding every field on its own; and
     # the pieces go into the list as they are, with no str made per field.
+    # (A while loop over indices, few locals and the try blocks in _encode:
+    # this frame stays within the 11 words MicroPython keeps on the C stack.)
     parts = [start]  # type: List[Any]  # (a name or value may not be a str)
-    add = parts.append
-    for name, value in headers:
-        add(name)
-        add(": ")
-        add(value)
-        add("\r\n")
+    i = len(headers)  # counting down by negative indices: one len() call
+    while i:
+        field = headers[-i]
+        parts.append(field[0])
+        parts.append(": ")
+        parts.append(field[1])
+        parts.append("\r\n")
+        i -= 1
     # Every line we meant to write ends in CRLF: start line, fields, extra,
     # final empty line.  Any other CR or LF came from a caller's string.
-    lines = len(headers) + 2
+    i = len(headers) + 2
     if extra:
-        add(extra)
-        lines += extra.count("\n")
+        parts.append(extra)
+        i += extra.count("\n")
     if date:
-        add("date: ")
-        add(date)
-        add("\r\n")
-        lines += 1
-    add("\r\n")
+        parts.append("date: ")
+        parts.append(date)
+        parts.append("\r\n")
+        i += 1
+    parts.append("\r\n")
+    return _encode(parts, i)
+
+
+def _encode(parts: "Any", lines: int) -> "Any":
+    # The head's pieces joined, checked (``lines`` CRLF and no other CR, LF
+    # or NUL) and encoded; or None (see BAD_HEAD).  (parts
+    # becomes the text, then the bytes: two locals, so that the try blocks
+    # leave this frame on the C stack.)
     try:
-        text = "".join(parts)
+        parts = "".join(parts)
     except TypeError:
-        # A name or value that is not a str (an int, say): as "%s" prints it.
-        text = "".join([str(p) for p in parts])
-    if text.count("\n") != lines or text.count("\r") != lines or "\x00" in text:
-        raise LocalProtocolError("CR, LF or NUL in a start line or header field")
+        parts = _as_text(parts)
+    if parts.count("\n") != lines or parts.count("\r") != lines or "\x00" in parts:
+        return None
+    lines = len(parts)
     try:
-        raw = text.encode("latin-1")
-        if len(raw) == len(text):
-            return raw
-        # MicroPython encodes every encoding as UTF-8: map the chars by hand.
+        parts = parts.encode("latin-1")
+    except UnicodeError:
+        return None
+    if len(parts) == lines:
+        return parts
+    # MicroPython encodes every encoding as UTF-8: map the chars by hand.
+    return _latin1(parts.decode())
+
+
+def _as_text(parts: "List[Any]") -> str:
+    # A name or value that is not a str (an int, say): as "%s" prints it.
+    return "".join([str(p) for p in parts])
+
+
+def _latin1(text: str) -> "Any":
+    try:
         return bytes(map(ord, text))
-    except (UnicodeError, ValueError):
-        raise LocalProtocolError("header text is not latin-1")
+    except ValueError:
+        return None
 
 
 def response_framing(
