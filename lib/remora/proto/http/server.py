@@ -30,9 +30,27 @@ except ImportError:
 
 TYPE_CHECKING = const(0)  # compiled away on MicroPython: no typing names in the heap
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Dict, Optional
 
     from .readers import Reader
+
+
+# "content-length: N\r\n" for the last few sizes sent (see _length_line).
+_LENGTH_LINES = {}  # type: Dict[int, str]
+
+
+def _length_line(length: int) -> str:
+    # The Content-Length line of a response of this size: a server sends
+    # the same sizes again and again, and a new str costs MicroPython an
+    # allocation and a search of its interned strings (a linear one in the
+    # pools of loaded code).  At most 8 kept; a full memo starts again.
+    line = _LENGTH_LINES.get(length)
+    if line is None:
+        line = "content-length: %d\r\n" % length
+        if len(_LENGTH_LINES) >= 8:
+            _LENGTH_LINES.clear()
+        _LENGTH_LINES[length] = line
+    return line
 
 
 def _check_host(found: "Any", http10: bool, limits: "Any") -> None:
@@ -128,7 +146,7 @@ class ServerConnection(Connection):
         # the Content-Length is the would-be body's.
         self._left = 0 if self._method == "HEAD" or status == 204 or status == 304 else length
         move(self, SERVER, RESPONSE)
-        headers = build_head(reason, headers, "content-length: %d\r\n" % length, date)
+        headers = build_head(reason, headers, _length_line(length), date)
         if headers is None:
             # Our misuse (CR or LF in a field, say): our side goes to ERROR.
             fail(self, SERVER)
