@@ -28,7 +28,7 @@ from .readers import Reader
 from .state import CLIENT, CLOSE, CLOSED, DONE, END, ERROR, IDLE, MUST_CLOSE, SERVER  # noqa: F401
 from .state import MIGHT_SWITCH_PROTOCOL, SEND_BODY, SEND_RESPONSE, SWITCHED_PROTOCOL  # noqa: F401
 from .state import fail, move, next_cycle
-from .writers import CHUNKED, UNTIL_CLOSE, write_head
+from .writers import BAD_HEAD, CHUNKED, UNTIL_CLOSE, build_head
 
 try:
     from micropython import const
@@ -173,7 +173,9 @@ class Connection:
             # RFC 9112 §7.1.2: last-chunk, trailer fields, then the final CRLF.
             out = b"0\r\n\r\n"
             if trailers:
-                out = _trailers(self, trailers)
+                out = build_head("0\r\n", trailers, None)
+                if out is None:
+                    _misuse(self, BAD_HEAD)
         elif left > 0:
             _misuse(self, "EndOfMessage %d bytes before the Content-Length" % left)
         elif trailers:
@@ -251,11 +253,3 @@ def _misuse(conn: "Connection", message: str) -> None:
     fail(conn, conn.our_role)
     raise LocalProtocolError(message)
 
-
-def _trailers(conn: "Connection", trailers: "Any") -> bytes:
-    # The last-chunk and its trailer section (RFC 9112 §7.1.2).
-    try:
-        return write_head("0\r\n", trailers, None)
-    except LocalProtocolError:
-        fail(conn, conn.our_role)
-        raise

@@ -142,7 +142,11 @@ def move(conn: "Any", role: int, kind: int) -> None:
     # times a request.  The rare checks are functions of their own.)
     states = conn.states
     if kind >= SWITCH_UPGRADE:
-        _check_switch(conn, role, kind)
+        # A protocol switch (SWITCH_UPGRADE, SWITCH_CONNECT): the client's proposal.
+        if role != SERVER or not conn.switch & (1 << kind):
+            _refuse(conn, role, "protocol switch that the client did not propose")
+        if states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
+            _refuse(conn, role, "protocol switch before the request was complete")
     new = _TABLE[role * 72 + states[role] * 8 + kind] - 48  # "-" is -3
     if new < 0:
         _illegal(conn, role, kind)
@@ -172,14 +176,6 @@ def move(conn: "Any", role: int, kind: int) -> None:
             conn.their_state = kind
         return
     settle(conn)
-
-
-def _check_switch(conn: "Any", role: int, kind: int) -> None:
-    # A protocol switch (SWITCH_UPGRADE, SWITCH_CONNECT) the client proposed.
-    if role != SERVER or not conn.switch & (1 << kind):
-        _refuse(conn, role, "protocol switch that the client did not propose")
-    if conn.states[CLIENT] != MIGHT_SWITCH_PROTOCOL:
-        _refuse(conn, role, "protocol switch before the request was complete")
 
 
 def _illegal(conn: "Any", role: int, kind: int) -> None:
