@@ -26,14 +26,16 @@ HOT = {
     "lib/remora/proto/http/connection.py": (
         "next_event", "_next_event", "_receive", "send", "send_data", "send_end",
     ),
-    "lib/remora/proto/http/fields.py": ("parse_fields", "scan_fields", "note_field"),
+    "lib/remora/proto/http/fields.py": (
+        "parse_fields", "scan_fields", "framing_fields", "note_field", "_field_line", "_field_pair",
+    ),
     "lib/remora/proto/http/readers.py": (
         "request_head", "head_lines", "split_lines", "frame", "body", "take", "advance", "feed",
     ),
     "lib/remora/proto/http/server.py": ("_their_head", "_options", "send_response_head"),
     "lib/remora/proto/http/state.py": ("move", "settle", "next_cycle"),
     "lib/remora/proto/http/writers.py": ("write_head", "build_head", "_encode"),
-    "lib/remora/http/request.py": ("__init__",),
+    "lib/remora/http/request.py": ("__init__", "cookies", "_cookie_jar", "_cookie"),
     "lib/remora/http/router.py": ("match", "_match", "_segment"),
     "lib/remora/http/response.py": ("write",),
 }

@@ -26,6 +26,21 @@ def _combined(headers: "List[Tuple[str, str]]") -> "Dict[str, str]":
     return fields
 
 
+def _cookie_jar(text: str) -> "Dict[str, str]":
+    # A Cookie field's name=value pairs (RFC 6265 §5.4).  (Functions of their
+    # own, _cookie for each pair: the frames stay on MicroPython's C stack.)
+    jar = {}  # type: Dict[str, str]
+    for part in text.split(";"):
+        _cookie(jar, part)
+    return jar
+
+
+def _cookie(jar: "Dict[str, str]", part: str) -> None:
+    eq = part.find("=")
+    if eq > 0:
+        jar[part[:eq].strip()] = part[eq + 1 :].strip()
+
+
 def _decoded(raw: str) -> str:
     # The decoded path; a path that is not UTF-8 keeps its raw form and then
     # matches no route, page or file (a 404, not a crash).
@@ -134,12 +149,7 @@ class Request:
     def cookies(self) -> "Dict[str, str]":
         """Cookies sent by the client (RFC 6265 §5.4)."""
         if self._cookies is None:
-            jar = {}  # type: Dict[str, str]
-            for part in self.headers.get("cookie", "").split(";"):
-                eq = part.find("=")
-                if eq > 0:
-                    jar[part[:eq].strip()] = part[eq + 1 :].strip()
-            self._cookies = jar
+            self._cookies = _cookie_jar(self.headers.get("cookie", ""))
         return self._cookies
 
     def signed_cookie(self, name: str, secret: "Any") -> "Optional[str]":

@@ -177,8 +177,19 @@ def parse_fields(
 
 def _field_line(line: bytes, memo: "Any") -> "Tuple[Tuple[str, str], Optional[int]]":
     # ((name, value), its slot of found or None) of a field line not in the
-    # memo, checked; kept in the memo when the memo may keep it.
-    #
+    # memo, checked; kept in the memo when the memo may keep it.  (A frame
+    # within MicroPython's 11 words: the pair is made by _field_pair.)
+    pair = _field_pair(line)
+    slot = _SPECIAL.get(pair[0])
+    known = (pair, slot)
+    if memo is not None and len(line) <= MEMO_LINE and slot != CONTENT_LENGTH:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[line] = known
+    return known
+
+
+def _field_pair(line: bytes) -> "Tuple[str, str]":
     # RFC 9110 §5.5, RFC 9112 §2.2: no control bytes but HTAB (CR and
     # LF were counted against the lines, DEL found in the whole head).
     # min() is one C loop: only a line with a byte below 0x20 (an HTAB,
@@ -192,22 +203,9 @@ def _field_line(line: bytes, memo: "Any") -> "Tuple[Tuple[str, str], Optional[in
     # Both, and an empty name or a line without a colon, fail the token check.
     if colon <= 0 or token.strip(TCHAR):
         raise RemoteProtocolError("invalid field line (or obs-fold)")
-    name = token.decode().lower()
-    # RFC 9110 §5.5: the value excludes leading and trailing whitespace.
-    raw = line[colon + 1 :].strip(b" \t")
-    try:
-        value = raw.decode("latin-1")  # one char per byte: see decode_latin1
-    except UnicodeError:
-        value = ""
-    if len(value) != len(raw):
-        value = decode_latin1(raw)
-    slot = _SPECIAL.get(name)
-    known = ((name, value), slot)
-    if memo is not None and len(line) <= MEMO_LINE and slot != CONTENT_LENGTH:
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        memo[line] = known
-    return known
+    # RFC 9110 §5.5: the value excludes leading and trailing whitespace;
+    # one char per byte (decode_latin1).
+    return (token.decode().lower(), decode_latin1(line[colon + 1 :].strip(b" \t")))
 
 
 # RFC 3986 §3.2.2: the bytes of a host (reg-name: unreserved, pct-encoded,
