@@ -68,8 +68,9 @@ class Router:
         routes = self._static.get(path, ())  # type: Any
         i = len(routes)  # counted down by negative indices: one len() call
         while i:
-            if method in routes[-i].methods or (method == "HEAD" and "GET" in routes[-i].methods):
-                return routes[-i], NO_PARAMS
+            route = routes[-i]
+            if method in route.methods or (method == "HEAD" and "GET" in route.methods):
+                return route, NO_PARAMS
             i -= 1
         return _search(self, method, path, routes)
 
