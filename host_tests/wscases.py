@@ -29,26 +29,9 @@ import socket
 import struct
 import time
 
+from wsframes import frame
+
 TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
-
-
-def frame(opcode, payload=b"", fin=True, mask=True, rsv=0):
-    """One frame (§5.2); masked (§5.3) with a random key when ``mask``."""
-    size = len(payload)
-    head = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
-    bit = 0x80 if mask else 0
-    if size < 126:
-        head += bytes([bit | size])
-    elif size < 65536:
-        head += bytes([bit | 126]) + struct.pack("!H", size)
-    else:
-        head += bytes([bit | 127]) + struct.pack("!Q", size)
-    if not mask:
-        return head + payload
-    key = os.urandom(4)
-    n = len(payload)
-    keys = int.from_bytes((key * (n // 4 + 1))[:n], "little")
-    return head + key + (int.from_bytes(payload, "little") ^ keys).to_bytes(n, "little")
 
 
 def head(opcode, size, mask=True):

@@ -25,7 +25,9 @@ def frame(opcode, payload=b"", fin=True, mask=True, rsv=0, length=None):
     if not mask:
         return head + payload
     key = os.urandom(4)
-    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    n = len(payload)  # masked as one integer: quick for the large messages too
+    keys = int.from_bytes((key * (n // 4 + 1))[:n], "little")
+    return head + key + (int.from_bytes(payload, "little") ^ keys).to_bytes(n, "little")
 
 
 def close_payload(code, reason=b""):
